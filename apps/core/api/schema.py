@@ -1,0 +1,79 @@
+"""drf-spectacular schema class that documents every error an operation can return.
+
+Each operation gets the shared error shape under each status it can answer with, and the enum
+of stable codes for that status: the framework's (validation, auth, throttling, 404, 500) plus
+the `DomainError` classes a view lists in `domain_errors`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from rest_framework.permissions import AllowAny
+
+from apps.core.errors import DomainError
+
+_DESCRIPTIONS = {
+    400: "Invalid request",
+    401: "Not authenticated",
+    403: "Not allowed",
+    404: "Not found",
+    409: "Conflict",
+    422: "Business rule refused the request",
+    429: "Throttled (see Retry-After)",
+    500: "Internal error",
+    503: "Service unavailable",
+}
+
+
+def error_schema(codes: list[str]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message", "details"],
+                "properties": {
+                    "code": {"type": "string", "enum": codes},
+                    "message": {"type": "string"},
+                    "details": {"type": "object", "additionalProperties": True},
+                },
+            }
+        },
+    }
+
+
+class AutoSchema(SpectacularAutoSchema):
+    def _error_codes(self) -> dict[int, set[str]]:
+        codes: dict[int, set[str]] = {500: {"internal_error"}}
+        if self.method in ("POST", "PUT", "PATCH"):
+            codes[400] = {"validation_error", "parse_error"}
+        if self.method in ("GET",) and self._is_list_view():
+            codes.setdefault(404, set()).add("not_found")  # an invalid cursor
+        if self.path_regex and "(?P<" in self.path_regex:
+            codes.setdefault(404, set()).add("not_found")
+        if not all(isinstance(p, AllowAny) for p in self.view.get_permissions()):
+            codes[401] = {"not_authenticated", "authentication_failed"}
+            codes[403] = {"permission_denied"}
+        if self.view.get_throttles():
+            codes[429] = {"throttled"}
+        errors: tuple[type[DomainError], ...] = getattr(self.view, "domain_errors", ())
+        for error in errors:
+            codes.setdefault(error.http_status, set()).add(error.code)
+        return codes
+
+    def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        operation = super().get_operation(*args, **kwargs)
+        if operation is None:
+            return None
+        for status, codes in sorted(self._error_codes().items()):
+            operation["responses"].setdefault(
+                str(status),
+                {
+                    "description": _DESCRIPTIONS.get(status, "Error"),
+                    "content": {"application/json": {"schema": error_schema(sorted(codes))}},
+                },
+            )
+        return operation

@@ -1,0 +1,77 @@
+"""Domain events through a transactional outbox.
+
+A service calls `publish(SomeEvent(...))` inside its transaction: the event row commits or
+rolls back with the change. After commit it is dispatched to Celery, one task per subscribed
+handler; each handler runs in its own transaction at most once per event (ProcessedEvent).
+Events are frozen dataclasses of JSON primitives, declared in the publishing app's events.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
+from uuid import UUID
+
+from django.db import connection, transaction
+
+from apps.core import context
+from apps.core.models import OutboxEvent
+
+
+@dataclasses.dataclass(frozen=True)
+class Event:
+    """Base of every domain event; subclasses set `name` as "<app>.<entity>_<past>"."""
+
+    name: ClassVar[str] = ""
+    registry: ClassVar[dict[str, type[Event]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not cls.name:
+            raise TypeError(f"{cls.__name__} must set a name.")
+        Event.registry[cls.name] = cls
+
+
+E = TypeVar("E", bound=Event)
+Handler = Callable[[Any], None]
+_handlers: dict[str, dict[str, Handler]] = {}
+
+
+def subscribe(event_type: type[E]) -> Callable[[Callable[[E], None]], Callable[[E], None]]:
+    """Register a handler (called from an AppConfig.ready() import of handlers.py)."""
+
+    def register(handler: Callable[[E], None]) -> Callable[[E], None]:
+        key = f"{handler.__module__}.{handler.__qualname__}"
+        _handlers.setdefault(event_type.name, {})[key] = handler
+        return handler
+
+    return register
+
+
+def handlers_for(event_type: str) -> dict[str, Handler]:
+    return dict(_handlers.get(event_type, {}))
+
+
+def decode(event_type: str, payload: dict[str, Any]) -> Event:
+    return Event.registry[event_type](**payload)
+
+
+def publish(event: Event) -> UUID:
+    """Write the event in the caller's transaction; dispatch it after commit."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("publish() must run inside the transaction that makes the change.")
+    payload = dataclasses.asdict(event)
+    if json.loads(json.dumps(payload)) != payload:
+        raise TypeError(f"{event.name} payload must be JSON primitives: {payload!r}")
+    request_id = context.request_id.get()
+    row = OutboxEvent.objects.create(
+        type=event.name, payload=payload, request_id="" if request_id == "-" else request_id
+    )
+    from apps.core import outbox  # the dispatcher imports Celery; keep events import-light
+
+    # robust: the change is committed by now; a failed send must not fail the caller, the
+    # sweeper re-sends.
+    transaction.on_commit(lambda: outbox.dispatch(row.pk, row.type), robust=True)
+    return row.pk

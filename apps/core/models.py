@@ -1,0 +1,50 @@
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+
+class OutboxEvent(models.Model):
+    """A domain event written in the same transaction as the change it describes.
+
+    Rows are kept as an audit trail; `dispatched_at` is set once the event's handler tasks are
+    on the broker. The sweeper re-dispatches rows left undispatched (a crash after commit).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    type = models.CharField(max_length=100, db_index=True)
+    payload = models.JSONField()
+    request_id = models.CharField(max_length=128, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="outbox_undispatched_idx",
+                condition=models.Q(dispatched_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.id}"
+
+
+class ProcessedEvent(models.Model):
+    """One row per (event, handler) that ran to commit: a handler's effect happens once."""
+
+    event_id = models.UUIDField()
+    handler = models.CharField(max_length=200)
+    processed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event_id", "handler"], name="processed_event_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.handler} {self.event_id}"

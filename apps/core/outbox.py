@@ -1,0 +1,107 @@
+"""Outbox delivery: dispatch after commit, sweep what a crash left behind, run each handler once."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from uuid import UUID
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from kombu.exceptions import KombuError
+from redis import RedisError
+
+from apps.core import context
+from apps.core.events import decode, handlers_for
+from apps.core.models import OutboxEvent
+
+log = logging.getLogger(__name__)
+
+SWEEP_GRACE = timedelta(seconds=10)  # leave fresh rows to their own after-commit dispatch
+SWEEP_LEASE = timedelta(seconds=60)  # a claimed row is not claimed again before this
+MAX_BACKOFF_SECONDS = 300
+# After a failed send, skip sends from this process for a while: with the broker away each
+# attempt costs a connect timeout, and requests must not pay it. The sweeper catches up.
+BREAKER_SECONDS = 30.0
+_broker_down_until = 0.0
+
+
+def dispatch(event_id: UUID, event_type: str) -> bool:
+    """Put one task per subscribed handler on the broker; False leaves the row for the sweeper."""
+    global _broker_down_until
+    if time.monotonic() < _broker_down_until:
+        return False
+    from apps.core.tasks import handle_event
+
+    try:
+        for handler in handlers_for(event_type):
+            handle_event.apply_async((str(event_id), handler), retry=False)
+    except (KombuError, RedisError, OSError) as exc:
+        _broker_down_until = time.monotonic() + BREAKER_SECONDS
+        log.warning(
+            "outbox: broker unavailable, %s %s left for the sweeper: %s", event_type, event_id, exc
+        )
+        _note_failure(event_id, exc)
+        return False
+    OutboxEvent.objects.filter(pk=event_id, dispatched_at__isnull=True).update(
+        dispatched_at=timezone.now()
+    )
+    return True
+
+
+def _note_failure(event_id: UUID, exc: BaseException) -> None:
+    row = OutboxEvent.objects.filter(pk=event_id).only("attempts").first()
+    if row is None:
+        return
+    delay = min(2 ** max(row.attempts, 1), MAX_BACKOFF_SECONDS)
+    OutboxEvent.objects.filter(pk=event_id).update(
+        last_error=str(exc)[:2000], next_attempt_at=timezone.now() + timedelta(seconds=delay)
+    )
+
+
+def sweep(*, batch: int = 200) -> int:
+    """Re-dispatch events whose after-commit dispatch never happened; returns how many."""
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = list(
+            OutboxEvent.objects.select_for_update(skip_locked=True)
+            .filter(
+                dispatched_at__isnull=True,
+                next_attempt_at__lte=now,
+                created_at__lte=now - SWEEP_GRACE,
+            )
+            .order_by("next_attempt_at")
+            .values_list("pk", "type")[:batch]
+        )
+        OutboxEvent.objects.filter(pk__in=[pk for pk, _ in claimed]).update(
+            attempts=F("attempts") + 1, next_attempt_at=now + SWEEP_LEASE
+        )
+    # The broker is called only after the claim has committed.
+    return sum(dispatch(pk, event_type) for pk, event_type in claimed)
+
+
+def handle(event_id: UUID, handler_name: str) -> bool:
+    """Run one handler for one event in its own transaction; False if it already ran."""
+    row = OutboxEvent.objects.get(pk=event_id)
+    handler = handlers_for(row.type).get(handler_name)
+    if handler is None:
+        log.error("outbox: no handler %s for %s %s", handler_name, row.type, event_id)
+        return False
+    token = context.request_id.set(row.request_id or context.request_id.get())
+    try:
+        with transaction.atomic():
+            # Claim first: a concurrent duplicate blocks here until we commit, then skips.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "INSERT INTO core_processedevent (event_id, handler, processed_at) "
+                    "VALUES (%s, %s, now()) ON CONFLICT DO NOTHING RETURNING id",
+                    [event_id, handler_name],
+                )
+                if cursor.fetchone() is None:
+                    return False
+            handler(decode(row.type, row.payload))
+        return True
+    finally:
+        context.request_id.reset(token)

@@ -1,0 +1,23 @@
+from uuid import UUID
+
+from celery import Task, shared_task
+
+from apps.core import outbox
+
+MAX_HANDLER_RETRIES = 8
+
+
+@shared_task(name="core.handle_event", bind=True, acks_late=True, ignore_result=True)
+def handle_event(self: Task, event_id: str, handler: str) -> None:
+    try:
+        outbox.handle(UUID(event_id), handler)
+    except Exception as exc:
+        # Core cannot know which of a handler's errors are transient: retry each with capped
+        # back-off; the ProcessedEvent claim rolled back with the failure, so a retry is safe.
+        countdown = min(2**self.request.retries, outbox.MAX_BACKOFF_SECONDS)
+        raise self.retry(exc=exc, countdown=countdown, max_retries=MAX_HANDLER_RETRIES) from exc
+
+
+@shared_task(name="core.outbox_sweep", bind=True, acks_late=True, ignore_result=True)
+def outbox_sweep(self: Task) -> None:
+    outbox.sweep()

@@ -1,0 +1,1 @@
+"""Public writes of apps.wallets: other apps use only services, selectors and events."""

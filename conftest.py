@@ -1,0 +1,45 @@
+"""Fixtures shared by every app's tests: API clients and the real Redis."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import pytest
+import redis
+from django.conf import settings
+from rest_framework.test import APIClient
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def auth_client() -> Callable[[object], APIClient]:
+    def make(user: object) -> APIClient:
+        client = APIClient()
+        client.force_authenticate(user=user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def redis_server() -> redis.Redis:
+    """The real Redis of this run. Skips only when none can be had, and never in CI."""
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must have Redis at {settings.REDIS_URL}: {exc}")
+        pytest.skip(f"no Redis reachable at {settings.REDIS_URL}: {exc}")
+    return client
+
+
+@pytest.fixture
+def dead_redis_url() -> str:
+    """A Redis URL where nothing listens: Redis is really down for the code under test."""
+    return "redis://127.0.0.1:1/0"
