@@ -8,8 +8,7 @@ from django.db import transaction
 
 from apps.core import outbox
 from apps.core.events import publish
-from apps.core.models import OutboxEvent
-from apps.core.models import ProcessedEvent
+from apps.core.models import OutboxEvent, ProcessedEvent
 from apps.core.tests.events import SomethingHappened, failures_left, seen
 from finstack.celery import app
 

@@ -17,7 +17,7 @@ def redis_down(settings, dead_redis_url, broker_down):
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
         }
     }
-    yield  # overriding CACHES makes Django rebuild its cache handler (setting_changed)
+    # Overriding CACHES makes Django rebuild its cache handler (setting_changed).
 
 
 def test_throttled_endpoint_still_answers_when_the_cache_is_down(api_client, redis_down):

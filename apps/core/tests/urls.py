@@ -15,7 +15,6 @@ from apps.core.errors import DomainError
 from apps.core.events import publish
 from apps.core.tests.events import SomethingHappened
 
-
 OK = inline_serializer("Ok", {"ok": serializers.BooleanField()})
 
 
