@@ -75,3 +75,11 @@ def publish(event: Event) -> UUID:
     # sweeper re-sends.
     transaction.on_commit(lambda: outbox.dispatch(row.pk, row.type), robust=True)
     return row.pk
+
+
+def dispatch_after_commit(event_id: UUID | str, event_type: str) -> None:
+    """For outbox rows written by SQL (the ledger's posting functions): send after commit,
+    as publish() does. Outside a transaction the row is already committed: send now."""
+    from apps.core import outbox
+
+    transaction.on_commit(lambda: outbox.dispatch(UUID(str(event_id)), event_type), robust=True)

@@ -1,1 +1,431 @@
-"""Public writes of apps.ledger: other apps use only services, selectors and events."""
+"""Public writes of the ledger. Every money movement is posted here, by one call into the
+PostgreSQL functions of migration 0002 (one round trip: idempotency, locks in one global order,
+rules, entries with running balances and hash chain, stored balances, outbox event)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+
+from apps.core import context
+from apps.core.events import dispatch_after_commit
+from apps.core.money import Money
+from apps.ledger import chart
+from apps.ledger.errors import (
+    BY_CODE,
+    AdjustmentNotProposed,
+    AlreadyReversed,
+    CurrencyMismatch,
+    InvalidAmount,
+    LedgerError,
+    SameApprover,
+    TransactionNotFound,
+    UnbalancedTransaction,
+)
+from apps.ledger.models import (
+    Account,
+    AccountStatus,
+    Adjustment,
+    AdjustmentStatus,
+    Balance,
+    BalanceRule,
+    Entry,
+    Hold,
+    HoldStatus,
+)
+from apps.ledger.verification import (
+    VerificationResult,
+    checkpoint_seal,
+    checkpoints_seal_due,
+    verify,
+)
+
+__all__ = [
+    "Leg",
+    "PostingResult",
+    "HoldResult",
+    "LedgerError",
+    "VerificationResult",
+    "account_create",
+    "account_set_status",
+    "transfer_post",
+    "transaction_post",
+    "transaction_reverse",
+    "hold_create",
+    "hold_post",
+    "hold_void",
+    "holds_expire",
+    "adjustment_propose",
+    "adjustment_approve",
+    "adjustment_reject",
+    "chart_ensure",
+    "checkpoint_seal",
+    "checkpoints_seal_due",
+    "verify",
+]
+
+
+@dataclass(frozen=True)
+class Leg:
+    account_id: UUID
+    direction: Literal["D", "C"]
+    amount: Money
+
+
+@dataclass(frozen=True)
+class PostingResult:
+    transaction_id: UUID
+    replayed: bool
+
+
+@dataclass(frozen=True)
+class HoldResult:
+    hold_id: UUID
+    replayed: bool
+
+
+_FUNCTIONS = {
+    "post": "SELECT ledger_post(%s::jsonb)",
+    "hold_create": "SELECT ledger_hold_create(%s::jsonb)",
+    "hold_post": "SELECT ledger_hold_post(%s::jsonb)",
+    "hold_void": "SELECT ledger_hold_void(%s::jsonb)",
+}
+
+
+def _fingerprint(**content: Any) -> str:
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _error_from(exc: DatabaseError) -> Exception:
+    cause = exc.__cause__
+    sqlstate = getattr(cause, "sqlstate", None)
+    diag = getattr(cause, "diag", None)
+    if sqlstate == "FS000" and diag is not None:
+        error = BY_CODE.get(diag.message_primary or "")
+        if error is not None:
+            return error(**json.loads(diag.message_detail or "{}"))
+    if sqlstate == "23505" and "reverses" in (getattr(diag, "constraint_name", "") or ""):
+        return AlreadyReversed()  # lost a race with a reversal under another key
+    return exc
+
+
+def _call(function: str, payload: dict[str, Any]) -> dict[str, Any]:
+    payload["request_id"] = "" if context.request_id.get() == "-" else context.request_id.get()
+    # Inside a caller's transaction a refusal must not poison it: use a savepoint. Outside,
+    # the single statement is its own transaction (no BEGIN/COMMIT round trips).
+    scope = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    try:
+        with scope, connection.cursor() as cursor:
+            cursor.execute(_FUNCTIONS[function], [json.dumps(payload)])
+            (result,) = cursor.fetchone()
+    except DatabaseError as exc:
+        raise _error_from(exc) from exc
+    if isinstance(result, str):
+        result = json.loads(result)
+    for event in result["events"]:
+        dispatch_after_commit(event["id"], event["type"])
+    return result
+
+
+def _legs_payload(legs: Sequence[Leg]) -> list[dict[str, Any]]:
+    return [
+        {
+            "a": str(leg.account_id),
+            "d": leg.direction,
+            "m": leg.amount.amount,
+            "c": leg.amount.currency,
+        }
+        for leg in legs
+    ]
+
+
+def transaction_post(
+    *,
+    legs: Sequence[Leg],
+    idempotency_key: str,
+    kind: str,
+    description: str = "",
+    metadata: dict[str, Any] | None = None,
+    effective_at: datetime | None = None,
+    created_by: str = "",
+) -> PostingResult:
+    """Post a balanced transaction of two or more legs, exactly once per idempotency key."""
+    if len(legs) < 2:
+        raise UnbalancedTransaction(reason="fewer than two entries")
+    if any(leg.amount.amount <= 0 for leg in legs):
+        raise InvalidAmount(reason="amounts must be positive")
+    totals: dict[str, int] = {}
+    for leg in legs:
+        sign = 1 if leg.direction == "D" else -1
+        totals[leg.amount.currency] = totals.get(leg.amount.currency, 0) + sign * leg.amount.amount
+    if any(totals.values()):
+        raise UnbalancedTransaction(reason="debits differ from credits")
+    wire = _legs_payload(legs)
+    metadata = metadata or {}
+    result = _call(
+        "post",
+        {
+            "key": idempotency_key,
+            "fp": _fingerprint(kind=kind, legs=wire, description=description, metadata=metadata),
+            "kind": kind,
+            "description": description,
+            "metadata": metadata,
+            "effective_at": effective_at.isoformat() if effective_at else None,
+            "by": created_by,
+            "legs": wire,
+        },
+    )
+    return PostingResult(UUID(result["transaction_id"]), result["replayed"])
+
+
+def transfer_post(
+    *,
+    debit_account_id: UUID,
+    credit_account_id: UUID,
+    amount: Money,
+    idempotency_key: str,
+    kind: str = "transfer",
+    description: str = "",
+    metadata: dict[str, Any] | None = None,
+    created_by: str = "",
+) -> PostingResult:
+    """Move `amount` from one account to another (debit one, credit the other)."""
+    return transaction_post(
+        legs=[Leg(debit_account_id, "D", amount), Leg(credit_account_id, "C", amount)],
+        idempotency_key=idempotency_key,
+        kind=kind,
+        description=description,
+        metadata=metadata,
+        created_by=created_by,
+    )
+
+
+def transaction_reverse(
+    *, transaction_id: UUID, idempotency_key: str, reason: str, created_by: str = ""
+) -> PostingResult:
+    """Post the mirror image of a transaction, linked to it; at most once (a DB constraint)."""
+    entries = list(
+        Entry.objects.filter(transaction_id=transaction_id)
+        .order_by("id")
+        .values_list("account_id", "shard", "direction", "amount", "currency")
+    )
+    if not entries:
+        raise TransactionNotFound()
+    wire = [
+        {
+            "a": str(account),
+            "s": shard,
+            "d": "C" if direction == "D" else "D",
+            "m": amount,
+            "c": currency,
+        }
+        for account, shard, direction, amount, currency in entries
+    ]
+    result = _call(
+        "post",
+        {
+            "key": idempotency_key,
+            "fp": _fingerprint(kind="reversal", reverses=str(transaction_id), description=reason),
+            "kind": "reversal",
+            "description": reason,
+            "metadata": {},
+            "reverses": str(transaction_id),
+            "by": created_by,
+            "legs": wire,
+        },
+    )
+    return PostingResult(UUID(result["transaction_id"]), result["replayed"])
+
+
+def hold_create(
+    *,
+    debit_account_id: UUID,
+    credit_account_id: UUID,
+    amount: Money,
+    idempotency_key: str,
+    expires_at: datetime | None = None,
+    kind: str = "hold",
+    description: str = "",
+    metadata: dict[str, Any] | None = None,
+) -> HoldResult:
+    """Reserve `amount` (a pending transfer): available drops now, posted does not."""
+    if amount.amount <= 0:
+        raise InvalidAmount(reason="amounts must be positive")
+    metadata = metadata or {}
+    content = {
+        "debit": str(debit_account_id),
+        "credit": str(credit_account_id),
+        "amount": amount.amount,
+        "currency": amount.currency,
+        "expires_at": expires_at.isoformat() if expires_at else None,
+        "kind": kind,
+        "description": description,
+        "metadata": metadata,
+    }
+    result = _call(
+        "hold_create", {"key": idempotency_key, "fp": _fingerprint(**content), **content}
+    )
+    return HoldResult(UUID(result["hold_id"]), result["replayed"])
+
+
+def hold_post(*, hold_id: UUID, amount: Money | None = None, created_by: str = "") -> PostingResult:
+    """Settle a hold for its amount or less, exactly once; a voided or expired hold cannot."""
+    if amount is not None:
+        currency = Hold.objects.filter(pk=hold_id).values_list("currency", flat=True).first()
+        if currency is not None and currency != amount.currency:
+            raise CurrencyMismatch(currency=amount.currency, hold_currency=currency)
+    result = _call(
+        "hold_post",
+        {
+            "hold": str(hold_id),
+            "amount": amount.amount if amount else None,
+            "key": f"hold:{hold_id}:post",
+            "fp": _fingerprint(hold=str(hold_id)),
+            "by": created_by,
+        },
+    )
+    return PostingResult(UUID(result["transaction_id"]), result["replayed"])
+
+
+def hold_void(*, hold_id: UUID) -> str:
+    """Release a hold; idempotent. Returns the hold's final status."""
+    return str(_call("hold_void", {"hold": str(hold_id), "expire": False})["status"])
+
+
+def holds_expire(*, limit: int = 500) -> int:
+    """Void holds past their expiry (reads already ignore them); returns how many."""
+    due = list(
+        Hold.objects.filter(status=HoldStatus.PENDING, expires_at__lte=timezone.now())
+        .order_by("expires_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    expired = 0
+    for hold_id in due:
+        result = _call("hold_void", {"hold": str(hold_id), "expire": True})
+        expired += result["status"] == HoldStatus.EXPIRED and not result["replayed"]
+    return expired
+
+
+@transaction.atomic
+def account_create(
+    *,
+    code: str,
+    name: str,
+    type: str,
+    currency: str,
+    owner_type: str = "system",
+    owner_id: str = "",
+    rule: str = BalanceRule.NONE,
+    shards: int = 1,
+) -> UUID:
+    """Open an account with its balance shards; idempotent by code."""
+    Money(0, currency)  # rejects unknown currencies
+    account, created = Account.objects.get_or_create(
+        code=code,
+        defaults={
+            "name": name,
+            "type": type,
+            "currency": currency,
+            "owner_type": owner_type,
+            "owner_id": owner_id,
+            "rule": rule,
+            "shards": shards,
+        },
+    )
+    if not created and (account.currency, account.type, account.rule) != (currency, type, rule):
+        raise CurrencyMismatch("An account with this code exists with other terms.", code=code)
+    if created:
+        account.full_clean()
+        Balance.objects.bulk_create([Balance(account=account, shard=s) for s in range(shards)])
+    return account.pk
+
+
+@transaction.atomic
+def account_set_status(*, account_id: UUID, status: str) -> None:
+    """Freeze, unfreeze or close; takes the shard locks so no posting straddles the change."""
+    list(Balance.objects.select_for_update().filter(account_id=account_id).order_by("shard"))
+    if status not in AccountStatus.values:
+        raise InvalidAmount(f"Unknown status {status!r}.")
+    Account.objects.filter(pk=account_id).update(status=status)
+
+
+def chart_ensure() -> int:
+    """Create missing system accounts for the configured currencies and providers."""
+    with transaction.atomic():
+        return chart.ensure(Account, Balance, settings.LEDGER_CURRENCIES, settings.LEDGER_PROVIDERS)
+
+
+@transaction.atomic
+def adjustment_propose(
+    *,
+    debit_account_id: UUID,
+    credit_account_id: UUID,
+    amount: Money,
+    reason: str,
+    proposed_by_id: int,
+) -> UUID:
+    adjustment = Adjustment(
+        debit_account_id=debit_account_id,
+        credit_account_id=credit_account_id,
+        amount=amount.amount,
+        currency=amount.currency,
+        reason=reason,
+        proposed_by_id=proposed_by_id,
+    )
+    adjustment.full_clean()
+    adjustment.save()
+    return adjustment.pk
+
+
+@transaction.atomic
+def adjustment_approve(*, adjustment_id: UUID, approver_id: int) -> PostingResult:
+    """The checker's step: a different staff user approves, and the adjustment posts."""
+    adjustment = Adjustment.objects.select_for_update().get(pk=adjustment_id)
+    if adjustment.status != AdjustmentStatus.PROPOSED:
+        raise AdjustmentNotProposed(status=adjustment.status)
+    if adjustment.proposed_by_id == approver_id:
+        raise SameApprover()
+    posting = transfer_post(
+        debit_account_id=adjustment.debit_account_id,
+        credit_account_id=adjustment.credit_account_id,
+        amount=Money(adjustment.amount, adjustment.currency),
+        idempotency_key=f"adjustment:{adjustment.pk}",
+        kind="adjustment",
+        description=adjustment.reason,
+        metadata={
+            "adjustment_id": str(adjustment.pk),
+            "proposed_by": adjustment.proposed_by_id,
+            "approved_by": approver_id,
+        },
+        created_by=f"user:{approver_id}",
+    )
+    adjustment.status = AdjustmentStatus.POSTED
+    adjustment.decided_by_id = approver_id
+    adjustment.decided_at = timezone.now()
+    adjustment.transaction_id = posting.transaction_id
+    adjustment.save(update_fields=["status", "decided_by", "decided_at", "transaction"])
+    return posting
+
+
+@transaction.atomic
+def adjustment_reject(*, adjustment_id: UUID, rejected_by_id: int) -> None:
+    adjustment = Adjustment.objects.select_for_update().get(pk=adjustment_id)
+    if adjustment.status != AdjustmentStatus.PROPOSED:
+        raise AdjustmentNotProposed(status=adjustment.status)
+    if adjustment.proposed_by_id == rejected_by_id:
+        raise SameApprover()
+    adjustment.status = AdjustmentStatus.REJECTED
+    adjustment.decided_by_id = rejected_by_id
+    adjustment.decided_at = timezone.now()
+    adjustment.save(update_fields=["status", "decided_by", "decided_at"])

@@ -222,3 +222,13 @@ LOGGING = {
         "celery": {"level": LOG_LEVEL},
     },
 }
+
+# --- Ledger -----------------------------------------------------------------------------------
+# System accounts (clearing per provider and currency, fees, suspense...) exist for these.
+LEDGER_CURRENCIES = env.list("LEDGER_CURRENCIES", default=["EUR", "USD", "GBP"])
+LEDGER_PROVIDERS = env.list("LEDGER_PROVIDERS", default=["simulated"])
+CELERY_BEAT_SCHEDULE |= {
+    "ledger.holds_expire": {"task": "ledger.holds_expire", "schedule": 60.0},
+    "ledger.checkpoint_seal": {"task": "ledger.checkpoint_seal", "schedule": 3600.0},
+    "ledger.verify": {"task": "ledger.verify", "schedule": 24 * 3600.0},
+}

@@ -1,0 +1,290 @@
+"""Public reads of the ledger. Balances are O(1) from the stored shard rows; history comes
+from the entries' running balances, never by summing."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from apps.core.money import Money
+from apps.ledger.errors import AccountNotFound, TransactionNotFound
+from apps.ledger.models import Account, AccountType, Balance, Entry, Hold, HoldStatus, Transaction
+
+# Debit-normal accounts show debits - credits; the others (wallets are liabilities) show
+# credits - debits. Stored running balances are always credits - debits.
+DEBIT_NORMAL = {AccountType.ASSET, AccountType.EXPENSE}
+
+
+@dataclass(frozen=True)
+class AccountView:
+    id: UUID
+    code: str
+    name: str
+    type: str
+    currency: str
+    status: str
+    rule: str
+    owner_type: str
+    owner_id: str
+
+
+@dataclass(frozen=True)
+class BalanceView:
+    posted: Money
+    pending: Money  # outgoing holds still open (expired ones never count)
+    available: Money
+
+
+@dataclass(frozen=True)
+class HoldView:
+    id: UUID
+    amount: Money
+    status: str
+    kind: str
+    expires_at: datetime | None
+    created_at: datetime
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class BalanceExplanation:
+    posted: Money
+    holds: list[HoldView]
+    available: Money
+
+
+@dataclass(frozen=True)
+class EntryView:
+    id: int
+    transaction_id: UUID
+    kind: str
+    description: str
+    direction: str
+    amount: Money
+    balance_after: Money  # of the account (its shard, for sharded system accounts)
+    posted_at: datetime
+    counterparty_account_ids: tuple[UUID, ...]
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class EntryPage:
+    items: list[EntryView]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class TransactionView:
+    id: UUID
+    idempotency_key: str
+    kind: str
+    description: str
+    metadata: dict[str, Any]
+    effective_at: datetime
+    created_at: datetime
+    reverses_id: UUID | None
+    reversed_by_id: UUID | None
+    entries: list[tuple[UUID, str, Money]]  # account, direction, amount
+
+
+@dataclass(frozen=True)
+class TrialBalanceRow:
+    code: str
+    type: str
+    currency: str
+    debits: int
+    credits: int
+
+
+def _sign(account_type: str) -> int:
+    return -1 if account_type in DEBIT_NORMAL else 1
+
+
+def _account(account_id: UUID) -> Account:
+    account = Account.objects.filter(pk=account_id).first()
+    if account is None:
+        raise AccountNotFound()
+    return account
+
+
+def account_get(*, account_id: UUID) -> AccountView:
+    a = _account(account_id)
+    return AccountView(
+        a.id, a.code, a.name, a.type, a.currency, a.status, a.rule, a.owner_type, a.owner_id
+    )
+
+
+def account_id_by_code(*, code: str) -> UUID:
+    account_id = Account.objects.filter(code=code).values_list("pk", flat=True).first()
+    if account_id is None:
+        raise AccountNotFound(code=code)
+    return account_id
+
+
+def system_account_id(*, purpose: str, currency: str, provider: str | None = None) -> UUID:
+    """E.g. ("bank_clearing", "EUR", "simulated"), ("fees_income", "EUR")."""
+    parts = [purpose, provider, currency] if provider else [purpose, currency]
+    return account_id_by_code(code=":".join(parts))
+
+
+def _expired_pending(account_id: UUID) -> int:
+    return (
+        Hold.objects.filter(
+            debit_account_id=account_id, status=HoldStatus.PENDING, expires_at__lte=timezone.now()
+        ).aggregate(s=Sum("amount"))["s"]
+        or 0
+    )
+
+
+def account_balance(*, account_id: UUID) -> BalanceView:
+    account = _account(account_id)
+    sums = Balance.objects.filter(account_id=account_id).aggregate(
+        d=Sum("posted_debits"),
+        c=Sum("posted_credits"),
+        pd=Sum("pending_debits"),
+        pc=Sum("pending_credits"),
+    )
+    sign = _sign(account.type)
+    posted = sign * ((sums["c"] or 0) - (sums["d"] or 0))
+    outgoing = (sums["pc"] or 0) if sign < 0 else (sums["pd"] or 0) - _expired_pending(account_id)
+    return BalanceView(
+        Money(posted, account.currency),
+        Money(outgoing, account.currency),
+        Money(posted - outgoing, account.currency),
+    )
+
+
+def account_balance_as_of(*, account_id: UUID, as_of: datetime) -> Money:
+    """Posted balance at a past moment, from each shard's last running balance by then."""
+    account = _account(account_id)
+    total = 0
+    for shard in range(account.shards):
+        last = (
+            Entry.objects.filter(account_id=account_id, shard=shard, posted_at__lte=as_of)
+            .order_by("-posted_at")
+            .values_list("balance_after", flat=True)
+            .first()
+        )
+        total += last or 0
+    return Money(_sign(account.type) * total, account.currency)
+
+
+def balance_explain(*, account_id: UUID) -> BalanceExplanation:
+    """available = posted - each open hold (amount, expiry, what it is for)."""
+    now = timezone.now()
+    holds = [
+        HoldView(
+            h.id,
+            Money(h.amount, h.currency),
+            h.status,
+            h.kind,
+            h.expires_at,
+            h.created_at,
+            h.metadata,
+        )
+        for h in Hold.objects.filter(debit_account_id=account_id, status=HoldStatus.PENDING)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .order_by("created_at")
+    ]
+    balance = account_balance(account_id=account_id)
+    return BalanceExplanation(balance.posted, holds, balance.available)
+
+
+def _encode_cursor(entry: Entry) -> str:
+    return base64.urlsafe_b64encode(f"{entry.posted_at.isoformat()}|{entry.pk}".encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+    posted_at, entry_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+    return datetime.fromisoformat(posted_at), int(entry_id)
+
+
+def entries_page(
+    *,
+    account_id: UUID,
+    cursor: str | None = None,
+    limit: int = 50,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    kinds: list[str] | None = None,
+) -> EntryPage:
+    """An account's entries, newest first, with keyset pagination (stable under inserts).
+    An invalid cursor raises ValueError."""
+    account = _account(account_id)
+    entries = Entry.objects.filter(account_id=account_id).select_related("transaction")
+    if cursor:
+        posted_at, entry_id = _decode_cursor(cursor)
+        entries = entries.filter(
+            Q(posted_at__lt=posted_at) | Q(posted_at=posted_at, pk__lt=entry_id)
+        )
+    if since:
+        entries = entries.filter(posted_at__gte=since)
+    if until:
+        entries = entries.filter(posted_at__lt=until)
+    if kinds:
+        entries = entries.filter(transaction__kind__in=kinds)
+    rows = list(entries.order_by("-posted_at", "-pk")[: limit + 1])
+    page, more = rows[:limit], len(rows) > limit
+    others: dict[UUID, list[UUID]] = {}
+    for txn_id, other in (
+        Entry.objects.filter(transaction_id__in={e.transaction_id for e in page})
+        .exclude(account_id=account_id)
+        .values_list("transaction_id", "account_id")
+    ):
+        others.setdefault(txn_id, []).append(other)
+    sign = _sign(account.type)
+    items = [
+        EntryView(
+            e.pk,
+            e.transaction_id,
+            e.transaction.kind,
+            e.transaction.description,
+            e.direction,
+            Money(e.amount, e.currency),
+            Money(sign * e.balance_after, e.currency),
+            e.posted_at,
+            tuple(dict.fromkeys(others.get(e.transaction_id, []))),
+            e.transaction.metadata,
+        )
+        for e in page
+    ]
+    return EntryPage(items, _encode_cursor(page[-1]) if more else None)
+
+
+def transaction_get(*, transaction_id: UUID) -> TransactionView:
+    txn = Transaction.objects.filter(pk=transaction_id).first()
+    if txn is None:
+        raise TransactionNotFound()
+    reversed_by = Transaction.objects.filter(reverses_id=txn.pk).values_list("pk", flat=True)
+    entries = [
+        (e.account_id, e.direction, Money(e.amount, e.currency)) for e in txn.entries.order_by("pk")
+    ]
+    return TransactionView(
+        txn.id,
+        txn.idempotency_key,
+        txn.kind,
+        txn.description,
+        txn.metadata,
+        txn.effective_at,
+        txn.created_at,
+        txn.reverses_id,
+        reversed_by.first(),
+        entries,
+    )
+
+
+def trial_balance(*, currency: str | None = None) -> list[TrialBalanceRow]:
+    """Posted debits and credits per account; per currency the columns are equal."""
+    accounts = Account.objects.order_by("currency", "code")
+    if currency:
+        accounts = accounts.filter(currency=currency)
+    accounts = accounts.annotate(
+        d=Sum("balances__posted_debits"), c=Sum("balances__posted_credits")
+    )
+    return [TrialBalanceRow(a.code, a.type, a.currency, a.d or 0, a.c or 0) for a in accounts]
