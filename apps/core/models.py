@@ -12,10 +12,10 @@ class OutboxEvent(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    type = models.CharField(max_length=100, db_index=True)
+    type = models.CharField(max_length=100)
     payload = models.JSONField()
     request_id = models.CharField(max_length=128, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
     dispatched_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
@@ -23,11 +23,12 @@ class OutboxEvent(models.Model):
 
     class Meta:
         indexes = [
+            models.Index(fields=["type", "created_at"], name="outbox_type_idx"),
             models.Index(
                 fields=["next_attempt_at"],
                 name="outbox_undispatched_idx",
                 condition=models.Q(dispatched_at__isnull=True),
-            )
+            ),
         ]
 
     def __str__(self) -> str:

@@ -93,7 +93,7 @@ class Balance(models.Model):
 
 class Transaction(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    idempotency_key = models.CharField(max_length=255, unique=True)
+    idempotency_key = models.CharField(max_length=255)  # unique: see Meta (no LIKE index)
     fingerprint = models.CharField(max_length=64)  # sha256 of what was asked: replay vs mismatch
     kind = models.CharField(max_length=40)
     description = models.CharField(max_length=500, blank=True)
@@ -106,6 +106,9 @@ class Transaction(models.Model):
     )
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["idempotency_key"], name="txn_idempotency_key")
+        ]
         indexes = [models.Index(fields=["created_at"], name="txn_created_idx")]
 
     def __str__(self) -> str:
@@ -120,7 +123,10 @@ class Direction(models.TextChoices):
 class Entry(models.Model):
     id = models.BigAutoField(primary_key=True)
     transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="entries")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
+    # Indexed by entry_seq (account, shard, seq): a second index would only slow postings.
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="entries", db_index=False
+    )
     shard = models.PositiveSmallIntegerField()
     seq = models.BigIntegerField()  # gapless per (account, shard)
     direction = models.CharField(max_length=1, choices=Direction.choices)
@@ -138,7 +144,6 @@ class Entry(models.Model):
         ]
         indexes = [
             models.Index(fields=["account", "shard", "posted_at"], name="entry_asof_idx"),
-            models.Index(fields=["transaction"], name="entry_txn_idx"),
             models.Index(fields=["posted_at"], name="entry_posted_idx"),  # daily checkpoints
         ]
 
@@ -157,7 +162,7 @@ class Hold(models.Model):
     """A two-phase transfer: reserves funds (pending), then posted or voided exactly once."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    idempotency_key = models.CharField(max_length=255, unique=True)
+    idempotency_key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64)
     debit_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
     debit_shard = models.PositiveSmallIntegerField()
@@ -179,6 +184,7 @@ class Hold(models.Model):
 
     class Meta:
         constraints = [
+            models.UniqueConstraint(fields=["idempotency_key"], name="hold_idempotency_key"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="hold_amount_positive"),
             models.CheckConstraint(
                 condition=Q(posted_amount__isnull=True)

