@@ -176,9 +176,10 @@ def verify(*, store: bool = False) -> VerificationResult:
     """Recompute every balance, sequence, running balance and hash from the entries."""
     started = timezone.now()
     breaks: list[dict[str, str]] = []
+    outermost = not connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
-        # One snapshot for all checks, so concurrent postings cannot look like breaks.
-        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        if outermost:  # one snapshot for all checks: concurrent postings cannot look like breaks
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         for name, sql in CHECKS:
             cursor.execute(sql)
             breaks += [{"check": name, "subject": s, "detail": d} for s, d in cursor.fetchall()]

@@ -125,7 +125,7 @@ BEGIN
     IF available < 0 THEN  -- expired holds never count, even before the sweeper voids them
       SELECT coalesce(sum(eh.amount), 0) INTO expired FROM ledger_hold eh
         WHERE eh.debit_account_id = acc AND eh.debit_shard = shard_no
-          AND eh.status = 'pending' AND eh.expires_at <= now();
+          AND eh.status = 'pending' AND eh.expires_at <= statement_timestamp();
       available := available + expired;
       IF available < 0 THEN
         PERFORM ledger_fail('insufficient_funds', jsonb_build_object('account', code,
@@ -202,6 +202,9 @@ BEGIN
   IF p->>'debit' = p->>'credit' THEN
     PERFORM ledger_fail('invalid_amount', '{"reason": "debit and credit are one account"}');
   END IF;
+  IF (p->>'expires_at')::timestamptz <= statement_timestamp() THEN
+    PERFORM ledger_fail('invalid_amount', '{"reason": "the expiry is in the past"}');
+  END IF;
   ds := ledger_pick_shard((p->>'debit')::uuid, p->>'key');
   cs := ledger_pick_shard((p->>'credit')::uuid, p->>'key');
   IF ds IS NULL OR cs IS NULL THEN PERFORM ledger_fail('account_not_found'); END IF;
@@ -249,7 +252,7 @@ BEGIN
   IF h.status <> 'pending' THEN
     PERFORM ledger_fail('hold_not_pending', jsonb_build_object('status', h.status));
   END IF;
-  IF h.expires_at IS NOT NULL AND h.expires_at <= now() THEN
+  IF h.expires_at IS NOT NULL AND h.expires_at <= statement_timestamp() THEN
     PERFORM ledger_fail('hold_expired', jsonb_build_object('expired_at', h.expires_at));
   END IF;
   IF amt <= 0 OR amt > h.amount THEN
@@ -301,7 +304,7 @@ BEGIN
     PERFORM ledger_fail('hold_not_pending', jsonb_build_object('status', h.status));
   END IF;
   IF coalesce((p->>'expire')::boolean, false) THEN
-    IF h.expires_at IS NULL OR h.expires_at > now() THEN
+    IF h.expires_at IS NULL OR h.expires_at > statement_timestamp() THEN
       RETURN jsonb_build_object('status', h.status, 'replayed', true, 'events', '[]'::jsonb);
     END IF;
     new_status := 'expired';
