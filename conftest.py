@@ -11,6 +11,21 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 
+@pytest.fixture(autouse=True)
+def _chart_of_accounts(request: pytest.FixtureRequest) -> None:
+    """The system ledger accounts come from a data migration; a transactional test's flush
+    removes them, so put them back for any test that uses the database."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None and not {"db", "transactional_db"} & set(request.fixturenames):
+        return
+    request.getfixturevalue(
+        "transactional_db" if marker and marker.kwargs.get("transaction") else "db"
+    )
+    from apps.ledger import services
+
+    services.chart_ensure()
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
