@@ -1,0 +1,178 @@
+"""Races against the real PostgreSQL: threads each with their own connection."""
+
+import random
+import threading
+import uuid
+from collections import Counter
+
+import pytest
+from django.db import connection, connections
+
+from apps.core.money import Money
+from apps.ledger import errors, selectors, services
+from apps.ledger.models import Entry, Transaction
+from apps.ledger.tests.factories import clearing, open_wallet_account
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run_threads(count, target):
+    """Start `count` threads on `target(n)` together; collect results and exceptions."""
+    barrier = threading.Barrier(count)
+    results, failures = [None] * count, []
+
+    def body(n):
+        try:
+            barrier.wait()
+            results[n] = target(n)
+        except Exception as exc:  # noqa: BLE001 - collected and asserted by the test
+            failures.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=body, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results, failures
+
+
+def conservation_holds() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT a.currency FROM ledger_balance b JOIN ledger_account a ON a.id = b.account_id"
+            " GROUP BY a.currency HAVING sum(b.posted_credits - b.posted_debits) <> 0"
+        )
+        return cursor.fetchone() is None
+
+
+def test_random_transfers_from_many_threads_keep_every_cent():
+    wallets = [open_wallet_account(funded=1_000) for _ in range(6)]
+    total = sum(selectors.account_balance(account_id=w).posted.amount for w in wallets)
+    outcomes = Counter()
+    lock = threading.Lock()
+
+    def worker(n):
+        rng = random.Random(n)
+        for _ in range(60):
+            debit, credit = rng.sample(wallets, 2)
+            amount = Money(rng.randint(1, 400), "EUR")
+            try:
+                services.transfer_post(
+                    debit_account_id=debit,
+                    credit_account_id=credit,
+                    amount=amount,
+                    idempotency_key=uuid.uuid4().hex,
+                )
+                outcome = "posted"
+            except errors.InsufficientFunds:
+                outcome = "refused"
+            with lock:
+                outcomes[outcome] += 1
+
+    _, failures = run_threads(8, worker)
+    assert failures == []
+    assert outcomes["posted"] > 100
+    assert outcomes["refused"] > 0  # the race really pushed accounts to their limits
+    balances = [selectors.account_balance(account_id=w).posted.amount for w in wallets]
+    assert min(balances) >= 0
+    assert sum(balances) == total
+    assert conservation_holds()
+    result = services.verify()
+    assert result.ok, result.breaks
+
+
+def test_overdraw_race_lets_exactly_the_affordable_ones_through():
+    source = open_wallet_account(funded=1_000)
+    sinks = [open_wallet_account() for _ in range(16)]
+
+    def spend(n):
+        try:
+            services.transfer_post(
+                debit_account_id=source,
+                credit_account_id=sinks[n],
+                amount=Money(100, "EUR"),
+                idempotency_key=f"spend-{n}",
+            )
+        except errors.InsufficientFunds:
+            return "refused"
+        return "posted"
+
+    results, failures = run_threads(16, spend)
+    assert failures == []
+    assert Counter(results) == {"posted": 10, "refused": 6}
+    assert selectors.account_balance(account_id=source).available == Money(0, "EUR")
+
+
+def test_one_idempotency_key_from_32_threads_posts_once():
+    source, target = open_wallet_account(funded=1_000), open_wallet_account()
+
+    def same_request(_):
+        return services.transfer_post(
+            debit_account_id=source,
+            credit_account_id=target,
+            amount=Money(7, "EUR"),
+            idempotency_key="once",
+        )
+
+    results, failures = run_threads(32, same_request)
+    assert failures == []
+    assert len({r.transaction_id for r in results}) == 1
+    assert sum(not r.replayed for r in results) == 1
+    assert Transaction.objects.filter(idempotency_key="once").count() == 1
+    assert selectors.account_balance(account_id=target).posted == Money(7, "EUR")
+
+
+def test_racing_post_and_void_of_one_hold_settle_it_exactly_once():
+    wallet = open_wallet_account(funded=500)
+    hold = services.hold_create(
+        debit_account_id=wallet,
+        credit_account_id=clearing(),
+        amount=Money(200, "EUR"),
+        idempotency_key="race-hold",
+    ).hold_id
+
+    def settle(n):
+        try:
+            if n % 2:
+                services.hold_post(hold_id=hold)
+                return "posted"
+            return services.hold_void(hold_id=hold)
+        except errors.HoldNotPending:
+            return "refused"
+
+    results, failures = run_threads(12, settle)
+    assert failures == []
+    outcome = selectors.balance_explain(account_id=wallet)
+    assert outcome.holds == []
+    posted = Entry.objects.filter(account_id=wallet, transaction__kind="hold").count()
+    if "posted" in results:
+        assert set(results) <= {"posted", "refused"}
+        assert posted == 1
+        assert outcome.posted == Money(300, "EUR")
+    else:
+        assert set(results) <= {"voided", "refused"}
+        assert posted == 0
+        assert outcome.posted == Money(500, "EUR")
+    assert services.verify().ok
+
+
+def test_hot_clearing_account_takes_concurrent_deposits_without_losing_any():
+    wallets = [open_wallet_account() for _ in range(4)]
+
+    def deposit(n):
+        for i in range(40):
+            services.transfer_post(
+                debit_account_id=clearing(),
+                credit_account_id=wallets[n % 4],
+                amount=Money(5, "EUR"),
+                idempotency_key=f"dep-{n}-{i}",
+                kind="deposit",
+            )
+
+    _, failures = run_threads(8, deposit)
+    assert failures == []
+    assert selectors.account_balance(account_id=clearing()).posted == Money(8 * 40 * 5, "EUR")
+    assert sum(selectors.account_balance(account_id=w).posted.amount for w in wallets) == 1600
+    assert services.verify().ok
