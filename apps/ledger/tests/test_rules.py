@@ -52,19 +52,24 @@ def test_orm_update_is_refused_too(posted):
 @pytest.mark.django_db(transaction=True)
 def test_unbalanced_transaction_cannot_be_committed_even_by_raw_sql():
     alice, bob = open_wallet_account(funded=100), open_wallet_account()
-    with pytest.raises(DatabaseError, match="unbalanced_transaction"), transaction.atomic():
-        sql("""INSERT INTO ledger_transaction (id, idempotency_key, fingerprint, kind,
-                 description, metadata, effective_at, created_at, created_by)
-               VALUES ('00000000-0000-0000-0000-000000000001', 'raw', '', 'raw', '', '{}',
-                       now(), now(), '')""")
-        for account, direction, amount in [(alice, "D", 10), (bob, "C", 9)]:
-            sql(
-                """INSERT INTO ledger_entry (transaction_id, account_id, shard, seq, direction,
-                     amount, currency, balance_after, posted_at, hash)
-                   VALUES ('00000000-0000-0000-0000-000000000001', %s, 0, 99, %s, %s, 'EUR',
-                           0, now(), '\\x00')""",
-                [account, direction, amount],
-            )
+
+    def write_unbalanced():
+        with transaction.atomic():
+            sql("""INSERT INTO ledger_transaction (id, idempotency_key, fingerprint, kind,
+                     description, metadata, effective_at, created_at, created_by)
+                   VALUES ('00000000-0000-0000-0000-000000000001', 'raw', '', 'raw', '', '{}',
+                           now(), now(), '')""")
+            for account, direction, amount in [(alice, "D", 10), (bob, "C", 9)]:
+                sql(
+                    """INSERT INTO ledger_entry (transaction_id, account_id, shard, seq,
+                         direction, amount, currency, balance_after, posted_at, hash)
+                       VALUES ('00000000-0000-0000-0000-000000000001', %s, 0, 99, %s, %s,
+                               'EUR', 0, now(), '\\x00')""",
+                    [account, direction, amount],
+                )
+
+    with pytest.raises(DatabaseError, match="unbalanced_transaction"):
+        write_unbalanced()  # each statement is accepted; the commit is not
     assert not Transaction.objects.filter(idempotency_key="raw").exists()
 
 
