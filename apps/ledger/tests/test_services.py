@@ -360,8 +360,9 @@ def test_deposits_spread_over_clearing_shards_and_sum_correctly():
 
 
 def test_adjustment_needs_a_second_person():
-    from apps.accounts.models import User
+    from django.contrib.auth import get_user_model
 
+    User = get_user_model()  # noqa: N806
     maker = User.objects.create_user("maker@finstack.test", "pw", is_staff=True)
     checker = User.objects.create_user("checker@finstack.test", "pw", is_staff=True)
     wallet = open_wallet_account()
