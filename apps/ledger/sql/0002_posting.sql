@@ -47,8 +47,8 @@ CREATE OR REPLACE FUNCTION ledger_apply(txn uuid, legs jsonb, pending jsonb, sal
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
   r record; b record; resolved jsonb := '[]'::jsonb; cur_a uuid; cur_s int;
-  pd bigint; pc bigint; qd bigint; qc bigint; bal bigint; seq bigint; head bytea;
-  ts timestamptz; n_legs int := 0; net jsonb := '{}'::jsonb;
+  pd bigint; pc bigint; qd bigint; qc bigint; bal bigint; n_seq bigint; head bytea;
+  ts timestamptz; n_legs int := 0; sums jsonb := '{}'::jsonb; net bigint; available bigint;
 BEGIN
   FOR r IN
     -- A scalar subquery, not a join: the planner would hash-join a scan of every account.
@@ -62,15 +62,47 @@ BEGIN
           UNION ALL
           SELECT (x->>'a')::uuid, (x->>'s')::int, 'Q', coalesce((x->>'qd')::bigint, 0),
                  coalesce((x->>'qc')::bigint, 0)::text, 1000000 + o
-          FROM jsonb_array_elements(pending) WITH ORDINALITY AS k(x, o)) t
-    ORDER BY 1, 2, t.o
+          FROM jsonb_array_elements(pending) WITH ORDINALITY AS k(x, o)
+          UNION ALL  -- a last row that flushes the last shard
+          SELECT NULL, NULL, 'END', NULL, NULL, NULL) t
+    ORDER BY t.d = 'END', 1, 2, t.o
   LOOP
-    IF r.s IS NULL THEN PERFORM ledger_fail('account_not_found'); END IF;
     IF cur_a IS DISTINCT FROM r.a OR cur_s IS DISTINCT FROM r.s THEN
       IF cur_a IS NOT NULL THEN
-        PERFORM ledger_settle_shard(b.id, b.shard, b.code, b.currency, b.status, b.rule,
-          b.posted_debits, b.posted_credits, b.pending_debits, pd, pc, qd, qc, seq, head);
+        -- Status and rule of the shard just finished, on its new state, only where this
+        -- operation lowers what the account can spend (a frozen wallet still receives;
+        -- settling a hold spends nothing new).
+        net := pc - pd - qd;
+        IF b.status = 'closed' AND (pd > 0 OR pc > 0) THEN
+          PERFORM ledger_fail('account_closed', jsonb_build_object('account', b.code));
+        END IF;
+        IF net < 0 AND b.status = 'frozen' THEN
+          PERFORM ledger_fail('account_frozen', jsonb_build_object('account', b.code));
+        END IF;
+        IF net < 0 AND b.rule = 'debits_must_not_exceed_credits' THEN
+          available := (b.posted_credits + pc) - (b.posted_debits + pd)
+                       - (b.pending_debits + qd);
+          IF available < 0 THEN  -- expired holds never count, even before the sweeper runs
+            SELECT available + coalesce(sum(eh.amount), 0) INTO available FROM ledger_hold eh
+              WHERE eh.debit_account_id = b.id AND eh.debit_shard = b.shard
+                AND eh.status = 'pending' AND eh.expires_at <= statement_timestamp();
+            IF available < 0 THEN
+              PERFORM ledger_fail('insufficient_funds', jsonb_build_object('account', b.code,
+                'available', available - net, 'requested', -net, 'currency', b.currency));
+            END IF;
+          END IF;
+        END IF;
+        IF net > 0 AND b.rule = 'credits_must_not_exceed_debits'
+           AND (b.posted_credits + pc) - (b.posted_debits + pd) > 0 THEN
+          PERFORM ledger_fail('balance_rule_violated', jsonb_build_object('account', b.code));
+        END IF;
+        UPDATE ledger_balance bl SET posted_debits = bl.posted_debits + pd,
+          posted_credits = bl.posted_credits + pc, pending_debits = bl.pending_debits + qd,
+          pending_credits = bl.pending_credits + qc, seq = n_seq, head_hash = head
+        WHERE bl.account_id = b.id AND bl.shard = b.shard;
       END IF;
+      EXIT WHEN r.d = 'END';
+      IF r.s IS NULL THEN PERFORM ledger_fail('account_not_found'); END IF;
       SELECT bl.posted_debits, bl.posted_credits, bl.pending_debits, bl.pending_credits,
              bl.seq, bl.head_hash, ac.id, ac.code, ac.currency, ac.status, ac.rule, bl.shard
         INTO b
@@ -79,7 +111,7 @@ BEGIN
         FOR UPDATE OF bl;
       IF NOT FOUND THEN PERFORM ledger_fail('account_not_found'); END IF;
       cur_a := r.a; cur_s := r.s; pd := 0; pc := 0; qd := 0; qc := 0;
-      seq := b.seq; head := b.head_hash; bal := b.posted_credits - b.posted_debits;
+      n_seq := b.seq; head := b.head_hash; bal := b.posted_credits - b.posted_debits;
     END IF;
     IF r.d = 'Q' THEN
       qd := qd + r.m; qc := qc + r.c::bigint;
@@ -90,74 +122,34 @@ BEGIN
       PERFORM ledger_fail('invalid_amount', '{"reason": "amounts must be positive"}');
     END IF;
     n_legs := n_legs + 1;
-    net := jsonb_set(net, ARRAY[coalesce(r.c, '?')], to_jsonb(
-      coalesce((net->>coalesce(r.c, '?'))::bigint, 0) + CASE r.d WHEN 'D' THEN r.m ELSE -r.m END));
+    sums := jsonb_set(sums, ARRAY[coalesce(r.c, '?')], to_jsonb(
+      coalesce((sums->>coalesce(r.c, '?'))::bigint, 0) + CASE r.d WHEN 'D' THEN r.m ELSE -r.m END));
     IF r.c IS DISTINCT FROM b.currency THEN
       PERFORM ledger_fail('currency_mismatch', jsonb_build_object(
         'account', b.code, 'account_currency', b.currency, 'currency', r.c));
     END IF;
-    seq := seq + 1;
+    n_seq := n_seq + 1;
     IF r.d = 'C' THEN bal := bal + r.m; pc := pc + r.m; ELSE bal := bal - r.m; pd := pd + r.m; END IF;
     ts := clock_timestamp();
     INSERT INTO ledger_entry (transaction_id, account_id, shard, seq, direction, amount,
                               currency, balance_after, posted_at, hash)
       -- ledger_entry_hash(), inlined: this is the hot path (a test keeps them equal).
-      VALUES (txn, r.a, r.s, seq, r.d, r.m, r.c, bal, ts,
+      VALUES (txn, r.a, r.s, n_seq, r.d, r.m, r.c, bal, ts,
               sha256(coalesce(head, '\x'::bytea) || convert_to(concat_ws('|', txn, r.a, r.s,
-                seq, r.d, r.m, r.c, bal, (extract(epoch FROM ts) * 1000000)::bigint), 'UTF8')))
+                n_seq, r.d, r.m, r.c, bal, (extract(epoch FROM ts) * 1000000)::bigint), 'UTF8')))
       RETURNING hash INTO head;
     resolved := resolved || jsonb_build_object('account_id', r.a, 'shard', r.s,
       'direction', r.d, 'amount', r.m, 'currency', r.c);
   END LOOP;
-  IF cur_a IS NOT NULL THEN
-    PERFORM ledger_settle_shard(b.id, b.shard, b.code, b.currency, b.status, b.rule,
-          b.posted_debits, b.posted_credits, b.pending_debits, pd, pc, qd, qc, seq, head);
-  END IF;
   IF n_legs = 1 OR (n_legs = 0 AND txn IS NOT NULL) THEN
     PERFORM ledger_fail('unbalanced_transaction', '{"reason": "fewer than two entries"}');
   END IF;
-  IF EXISTS (SELECT 1 FROM jsonb_each_text(net) WHERE value::bigint <> 0) THEN
+  IF EXISTS (SELECT 1 FROM jsonb_each_text(sums) WHERE value::bigint <> 0) THEN
     PERFORM ledger_fail('unbalanced_transaction', '{"reason": "debits differ from credits"}');
   END IF;
   RETURN resolved;
 END $$;
 
--- Check one locked shard's new state against its account's status and rule, then store it.
-CREATE OR REPLACE FUNCTION ledger_settle_shard(
-  acc uuid, shard_no int, code text, currency text, status text, rule text,
-  posted_debits bigint, posted_credits bigint, pending_debits bigint,
-  pd bigint, pc bigint, qd bigint, qc bigint, new_seq bigint, new_head bytea)
-RETURNS void LANGUAGE plpgsql AS $$
-DECLARE net bigint := pc - pd - qd; available bigint; expired bigint;
-BEGIN
-  IF status = 'closed' AND (pd > 0 OR pc > 0) THEN
-    PERFORM ledger_fail('account_closed', jsonb_build_object('account', code));
-  END IF;
-  IF net < 0 AND status = 'frozen' THEN
-    PERFORM ledger_fail('account_frozen', jsonb_build_object('account', code));
-  END IF;
-  IF net < 0 AND rule = 'debits_must_not_exceed_credits' THEN
-    available := (posted_credits + pc) - (posted_debits + pd) - (pending_debits + qd);
-    IF available < 0 THEN  -- expired holds never count, even before the sweeper voids them
-      SELECT coalesce(sum(eh.amount), 0) INTO expired FROM ledger_hold eh
-        WHERE eh.debit_account_id = acc AND eh.debit_shard = shard_no
-          AND eh.status = 'pending' AND eh.expires_at <= statement_timestamp();
-      available := available + expired;
-      IF available < 0 THEN
-        PERFORM ledger_fail('insufficient_funds', jsonb_build_object('account', code,
-          'available', available - net, 'requested', -net, 'currency', currency));
-      END IF;
-    END IF;
-  END IF;
-  IF net > 0 AND rule = 'credits_must_not_exceed_debits'
-     AND (posted_credits + pc) - (posted_debits + pd) > 0 THEN
-    PERFORM ledger_fail('balance_rule_violated', jsonb_build_object('account', code));
-  END IF;
-  UPDATE ledger_balance bl SET posted_debits = bl.posted_debits + pd,
-    posted_credits = bl.posted_credits + pc, pending_debits = bl.pending_debits + qd,
-    pending_credits = bl.pending_credits + qc, seq = new_seq, head_hash = new_head
-  WHERE bl.account_id = acc AND bl.shard = shard_no;
-END $$;
 
 -- p: {key, fp, kind, description, metadata, effective_at, by, reverses, request_id, legs}
 CREATE OR REPLACE FUNCTION ledger_post(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
@@ -362,27 +354,34 @@ END $$;
 CREATE TRIGGER ledger_hold_once BEFORE UPDATE OR DELETE ON ledger_hold
   FOR EACH ROW EXECUTE FUNCTION ledger_hold_guard();
 
--- Checked at COMMIT, so even raw SQL cannot commit an unbalanced transaction.
+-- Checked at COMMIT, so even raw SQL cannot commit an unbalanced transaction: two or more
+-- entries, debits equal to credits in each currency.
 CREATE OR REPLACE FUNCTION ledger_check_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE txn uuid;
+DECLARE entries bigint; unbalanced boolean;
 BEGIN
-  IF TG_TABLE_NAME = 'ledger_transaction' THEN
-    txn := NEW.id;
-    IF (SELECT count(*) FROM ledger_entry WHERE transaction_id = txn) < 2 THEN
-      PERFORM ledger_fail('unbalanced_transaction', jsonb_build_object('transaction_id', txn,
-        'reason', 'fewer than two entries'));
-    END IF;
-    RETURN NULL;  -- its entries' own triggers check the balance
-  END IF;
-  txn := NEW.transaction_id;
-  IF EXISTS (SELECT 1 FROM ledger_entry WHERE transaction_id = txn GROUP BY currency
-             HAVING sum(CASE direction WHEN 'D' THEN amount ELSE -amount END) <> 0) THEN
-    PERFORM ledger_fail('unbalanced_transaction', jsonb_build_object('transaction_id', txn,
-      'reason', 'debits differ from credits'));
+  SELECT coalesce(sum(n), 0), coalesce(bool_or(net <> 0), false) INTO entries, unbalanced
+  FROM (SELECT count(*) n, sum(CASE direction WHEN 'D' THEN amount ELSE -amount END) net
+        FROM ledger_entry WHERE transaction_id = NEW.id GROUP BY currency) per_currency;
+  IF entries < 2 OR unbalanced THEN
+    PERFORM ledger_fail('unbalanced_transaction', jsonb_build_object('transaction_id', NEW.id,
+      'reason', CASE WHEN entries < 2 THEN 'fewer than two entries'
+                     ELSE 'debits differ from credits' END));
   END IF;
   RETURN NULL;
 END $$;
 CREATE CONSTRAINT TRIGGER ledger_transaction_balanced AFTER INSERT ON ledger_transaction
   DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_check_balanced();
-CREATE CONSTRAINT TRIGGER ledger_entry_balanced AFTER INSERT ON ledger_entry
-  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_check_balanced();
+
+-- Entries join only a transaction written in the same database transaction: appending to a
+-- committed one would change history (and escape the balance check above).
+CREATE OR REPLACE FUNCTION ledger_entry_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM ledger_transaction
+                 WHERE id = NEW.transaction_id AND created_at >= now()) THEN
+    PERFORM ledger_fail('ledger_immutable', jsonb_build_object('operation', 'INSERT',
+      'table', 'ledger_entry', 'reason', 'the transaction is already committed'));
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER ledger_entry_new_transaction_only BEFORE INSERT ON ledger_entry
+  FOR EACH ROW EXECUTE FUNCTION ledger_entry_guard();

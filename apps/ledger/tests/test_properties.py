@@ -107,7 +107,7 @@ def step(model, op):  # noqa: C901 - one branch per operation kind keeps the mod
                 )
     elif kind in ("post", "void") and model.holds:
         hold = model.holds[args[0] % len(model.holds)]
-        hold_id, source, n, state = hold
+        hold_id, source, n, state = hold[:4]
         if state == "voided":
             assert services.hold_void(hold_id=hold_id) == "voided"  # idempotent
             with pytest.raises(errors.HoldNotPending):

@@ -91,7 +91,7 @@ def test_entries_cannot_be_appended_to_a_committed_transaction():
         amount=Money(5, "EUR"),
         idempotency_key="sealed",
     ).transaction_id
-    with pytest.raises(DatabaseError, match="unbalanced_transaction"), transaction.atomic():
+    with pytest.raises(DatabaseError, match="ledger_immutable"), transaction.atomic():
         sql(
             """INSERT INTO ledger_entry (transaction_id, account_id, shard, seq, direction,
                  amount, currency, balance_after, posted_at, hash)
