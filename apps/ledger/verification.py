@@ -254,3 +254,35 @@ def checkpoints_seal_due() -> int:
         sealed += 1
         day += timedelta(days=1)
     return sealed
+
+
+ALGORITHM = (
+    "hash = sha256(previous_hash || day as YYYY-MM-DD || for each head sorted by (account_id, "
+    "shard, seq, hash): '\\n' account_id '|' shard '|' seq '|' lowercase hex hash), all UTF-8. "
+    "Each head is the hash of the last entry of that account shard posted that day."
+)
+
+
+def checkpoint_export(*, day: date) -> dict[str, Any] | None:
+    """A sealed day's checkpoint as plain JSON data for an auditor."""
+    checkpoint = Checkpoint.objects.filter(day=day).prefetch_related("heads").first()
+    if checkpoint is None:
+        return None
+    return {
+        "day": day.isoformat(),
+        "previous_hash": bytes(checkpoint.previous_hash).hex(),
+        "hash": bytes(checkpoint.hash).hex(),
+        "heads": sorted(
+            (
+                {
+                    "account_id": str(h.account_id),
+                    "shard": h.shard,
+                    "seq": h.seq,
+                    "hash": bytes(h.hash).hex(),
+                }
+                for h in checkpoint.heads.all()
+            ),
+            key=lambda h: (h["account_id"], h["shard"], h["seq"], h["hash"]),
+        ),
+        "algorithm": ALGORITHM,
+    }

@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 env = environ.FileAwareEnv()
@@ -229,6 +230,6 @@ LEDGER_CURRENCIES = env.list("LEDGER_CURRENCIES", default=["EUR", "USD", "GBP"])
 LEDGER_PROVIDERS = env.list("LEDGER_PROVIDERS", default=["simulated"])
 CELERY_BEAT_SCHEDULE |= {
     "ledger.holds_expire": {"task": "ledger.holds_expire", "schedule": 60.0},
-    "ledger.checkpoint_seal": {"task": "ledger.checkpoint_seal", "schedule": 3600.0},
-    "ledger.verify": {"task": "ledger.verify", "schedule": 24 * 3600.0},
+    "ledger.checkpoint_seal": {"task": "ledger.checkpoint_seal", "schedule": crontab(minute=15)},
+    "ledger.verify": {"task": "ledger.verify", "schedule": crontab(hour=2, minute=30)},
 }
