@@ -1,3 +1,7 @@
 """Everything under /api/v1/: each app's api.urls joins here as it lands."""
 
-urlpatterns: list = []
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("apps.wallets.api.urls")),
+]

@@ -49,3 +49,33 @@ class ProcessedEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.handler} {self.event_id}"
+
+
+class IdempotencyRecord(models.Model):
+    """What a money POST answered for one (user, Idempotency-Key): replayed on retries.
+
+    Kept at least IDEMPOTENCY_TTL_HOURS (a beat job deletes older ones); below this, every
+    ledger posting carries a permanent business key, so an expired record cannot double-post.
+    """
+
+    IN_FLIGHT, COMPLETED = "in_flight", "completed"
+
+    user_id = models.BigIntegerField()
+    key = models.CharField(max_length=255)
+    endpoint = models.CharField(max_length=200)
+    request_hash = models.CharField(max_length=64)
+    request_body = models.JSONField()
+    state = models.CharField(max_length=10, default=IN_FLIGHT)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user_id", "key"], name="idempotency_once_per_user")
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} {self.key} ({self.state})"

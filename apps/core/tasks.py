@@ -21,3 +21,10 @@ def handle_event(self: Task, event_id: str, handler: str) -> None:
 @shared_task(name="core.outbox_sweep", bind=True, acks_late=True, ignore_result=True)
 def outbox_sweep(self: Task) -> None:
     outbox.sweep()
+
+
+@shared_task(name="core.idempotency_cleanup", bind=True, acks_late=True, ignore_result=True)
+def idempotency_cleanup(self: Task) -> None:
+    from apps.core.idempotency import idempotency_cleanup as cleanup
+
+    cleanup()

@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class WalletsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "apps.wallets"
+
+    def ready(self) -> None:
+        from apps.wallets import handlers  # noqa: F401 - registers the event handlers

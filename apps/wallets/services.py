@@ -1,1 +1,296 @@
-"""Public writes of apps.wallets: other apps use only services, selectors and events."""
+"""Public writes of apps.wallets: wallets, their status, shared members and P2P transfers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from apps.accounts import selectors as accounts_selectors
+from apps.core.events import publish
+from apps.core.money import Money
+from apps.kyc import selectors as kyc_selectors
+from apps.ledger import selectors as ledger_selectors
+from apps.ledger import services as ledger_services
+from apps.wallets import selectors
+from apps.wallets.errors import (
+    CurrencyMismatch,
+    LimitExceeded,
+    NotAllowedToSend,
+    RecipientNotFound,
+    SelfTransfer,
+    WalletClosed,
+    WalletExists,
+    WalletFrozen,
+    WalletNotFound,
+)
+from apps.wallets.events import TransferCompleted, WalletCreated, WalletStatusChanged
+from apps.wallets.models import (
+    MemberRole,
+    SpendingGate,
+    Transfer,
+    Wallet,
+    WalletMember,
+    WalletStatus,
+    WalletStatusChange,
+)
+
+__all__ = [
+    "wallet_create",
+    "wallet_member_add",
+    "wallet_set_status",
+    "transfer_create",
+    "default_wallet_ensure",
+]
+
+
+@transaction.atomic
+def wallet_create(
+    *, owner_id: int, currency: str, name: str = "", shared: bool = False, is_default: bool = False
+) -> UUID:
+    """Open a wallet backed by a new no-overdraft ledger account."""
+    Money(0, currency)  # refuses unknown currencies
+    wallet_id = uuid4()
+    account_id = ledger_services.account_create(
+        code=f"wallet:{wallet_id}",
+        name=name or f"Wallet {currency}",
+        type="liability",
+        currency=currency,
+        owner_type="wallet",
+        owner_id=str(wallet_id),
+        rule="debits_must_not_exceed_credits",
+    )
+    try:
+        with transaction.atomic():
+            Wallet.objects.create(
+                id=wallet_id,
+                owner_id=owner_id,
+                currency=currency,
+                name=name,
+                is_shared=shared,
+                is_default=is_default,
+                ledger_account_id=account_id,
+            )
+    except IntegrityError:
+        raise WalletExists(currency=currency) from None
+    publish(WalletCreated(wallet_id=str(wallet_id), owner_id=owner_id, currency=currency))
+    return wallet_id
+
+
+def default_wallet_ensure(*, owner_id: int, currency: str) -> UUID:
+    """The sign-up wallet; idempotent (an event handled twice opens one wallet)."""
+    existing = (
+        Wallet.objects.filter(owner_id=owner_id, currency=currency, is_shared=False)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if existing:
+        return existing
+    return wallet_create(owner_id=owner_id, currency=currency, is_default=True)
+
+
+@transaction.atomic
+def wallet_member_add(
+    *,
+    wallet_id: UUID,
+    owner_id: int,
+    member_id: int,
+    role: str = MemberRole.SPENDER,
+    daily_limit: Money | None = None,
+) -> None:
+    wallet, role_of_caller = selectors.visible_wallet(wallet_id=wallet_id, user_id=owner_id)
+    if role_of_caller != "owner" or not wallet.is_shared:
+        raise NotAllowedToSend("Only the owner of a shared wallet adds members.")
+    if daily_limit is not None and daily_limit.currency != wallet.currency:
+        raise CurrencyMismatch()
+    WalletMember.objects.update_or_create(
+        wallet=wallet,
+        user_id=member_id,
+        defaults={"role": role, "daily_limit": daily_limit.amount if daily_limit else None},
+    )
+
+
+@transaction.atomic
+def wallet_set_status(
+    *, wallet_id: UUID, status: str, reason: str, changed_by_id: int | None
+) -> None:
+    """Freeze, unfreeze or close, with the reason kept; the ledger account follows."""
+    if not reason.strip():
+        raise ValidationError({"reason": ["A reason is required."]})
+    wallet = Wallet.objects.select_for_update().filter(pk=wallet_id).first()
+    if wallet is None:
+        raise WalletNotFound()
+    if wallet.status == status:
+        return
+    WalletStatusChange.objects.create(
+        wallet=wallet,
+        from_status=wallet.status,
+        to_status=status,
+        reason=reason,
+        changed_by_id=changed_by_id,
+    )
+    ledger_services.account_set_status(account_id=wallet.ledger_account_id, status=status)
+    publish(
+        WalletStatusChanged(
+            wallet_id=str(wallet.pk),
+            owner_id=wallet.owner_id,
+            from_status=wallet.status,
+            to_status=status,
+            reason=reason,
+        )
+    )
+    wallet.status = status
+    wallet.save(update_fields=["status"])
+
+
+def _resolve_destination(destination: str, currency: str) -> Wallet:
+    """A wallet id, or a recipient's email: their personal wallet in the currency."""
+    try:
+        wallet = Wallet.objects.filter(pk=UUID(destination)).first()
+    except ValueError:
+        user = accounts_selectors.user_find_by_email(email=destination)
+        wallet = (
+            Wallet.objects.filter(owner_id=user.id, currency=currency, is_shared=False).first()
+            if user and user.is_active
+            else None
+        )
+    if wallet is None:
+        raise RecipientNotFound()
+    return wallet
+
+
+def _check_limits(
+    *, wallet: Wallet, sender_id: int, role: str, destination: Wallet, total: Money
+) -> None:
+    limits = kyc_selectors.limits_for(user_id=sender_id, currency=total.currency)
+    now = datetime.now(UTC)
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    month = day.replace(day=1)
+
+    def refuse(limit: str, allowed: Money, used: Money) -> None:
+        raise LimitExceeded(
+            limit=limit,
+            limit_amount=allowed.amount,
+            used=used.amount,
+            requested=total.amount,
+            currency=total.currency,
+        )
+
+    zero = Money(0, total.currency)
+    if total > limits.per_transaction:
+        refuse("per_transaction", limits.per_transaction, zero)
+    for name, allowed, since in (("daily", limits.daily, day), ("monthly", limits.monthly, month)):
+        used = selectors.sent_since(user_id=sender_id, currency=total.currency, since=since)
+        if used + total > allowed:
+            refuse(name, allowed, used)
+    if role != "owner":
+        member = WalletMember.objects.get(wallet=wallet, user_id=sender_id)
+        if member.daily_limit is not None:
+            used = selectors.sent_since(
+                user_id=sender_id, currency=total.currency, since=day, wallet_id=wallet.pk
+            )
+            if used.amount + total.amount > member.daily_limit:
+                refuse("member_daily", Money(member.daily_limit, total.currency), used)
+    recipient = kyc_selectors.limits_for(user_id=destination.owner_id, currency=total.currency)
+    balance = ledger_selectors.account_balance(account_id=destination.ledger_account_id).posted
+    if balance + total > recipient.max_balance:
+        refuse("recipient_max_balance", recipient.max_balance, balance)
+
+
+@transaction.atomic
+def transfer_create(
+    *,
+    source_wallet_id: UUID,
+    destination: str,
+    amount: Money,
+    requested_by_id: int,
+    idempotency_key: str,
+    note: str = "",
+) -> dict[str, Any]:
+    """Send money from a wallet to another user's (or one's own other) wallet, atomically.
+
+    Lock order: the sender's spending gate (limits span all their wallets), then the ledger's
+    account shards in its global order. The ledger posting carries a permanent business key,
+    so a retry after the HTTP idempotency record expired still posts once.
+    """
+    SpendingGate.objects.bulk_create([SpendingGate(user_id=requested_by_id)], ignore_conflicts=True)
+    SpendingGate.objects.select_for_update().get(user_id=requested_by_id)
+    wallet, role = selectors.visible_wallet(wallet_id=source_wallet_id, user_id=requested_by_id)
+    if role not in ("owner", *selectors.MEMBER_CAN_SEND):
+        raise NotAllowedToSend()
+    if wallet.status == WalletStatus.FROZEN:
+        raise WalletFrozen()
+    if wallet.status == WalletStatus.CLOSED:
+        raise WalletClosed()
+    target = _resolve_destination(destination, amount.currency)
+    if amount.currency != wallet.currency or target.currency != wallet.currency:
+        raise CurrencyMismatch(wallet_currency=wallet.currency, currency=amount.currency)
+    if target.pk == wallet.pk:
+        raise SelfTransfer()
+    if target.status == WalletStatus.CLOSED:
+        raise WalletClosed("The recipient's wallet is closed.")
+    fee = Money(settings.WALLETS_P2P_FEE, amount.currency)
+    _check_limits(
+        wallet=wallet, sender_id=requested_by_id, role=role, destination=target, total=amount + fee
+    )
+    legs = [
+        ledger_services.Leg(wallet.ledger_account_id, "D", amount + fee),
+        ledger_services.Leg(target.ledger_account_id, "C", amount),
+    ]
+    if fee.amount:
+        legs.append(
+            ledger_services.Leg(
+                ledger_selectors.system_account_id(purpose="fees_income", currency=fee.currency),
+                "C",
+                fee,
+            )
+        )
+    try:
+        posting = ledger_services.transaction_post(
+            legs=legs,
+            idempotency_key=f"p2p:{requested_by_id}:{idempotency_key}",
+            kind="p2p",
+            description=note[:200],
+            created_by=f"user:{requested_by_id}",
+            metadata={
+                "note": note[:200],
+                "source_wallet": str(wallet.pk),
+                "destination_wallet": str(target.pk),
+            },
+        )
+    except ledger_services.AccountFrozen as error:
+        raise WalletFrozen() from error
+    except ledger_services.AccountClosed as error:
+        raise WalletClosed() from error
+    if posting.replayed:
+        return selectors.transfer_data(
+            Transfer.objects.get(ledger_transaction_id=posting.transaction_id)
+        )
+    transfer = Transfer.objects.create(
+        source_wallet=wallet,
+        destination_wallet=target,
+        amount=amount.amount,
+        fee=fee.amount,
+        currency=amount.currency,
+        note=note[:200],
+        requested_by_id=requested_by_id,
+        ledger_transaction_id=posting.transaction_id,
+    )
+    publish(
+        TransferCompleted(
+            transfer_id=str(transfer.pk),
+            source_wallet_id=str(wallet.pk),
+            destination_wallet_id=str(target.pk),
+            sender_id=requested_by_id,
+            recipient_id=target.owner_id,
+            amount=amount.amount,
+            fee=fee.amount,
+            currency=amount.currency,
+            note=transfer.note,
+        )
+    )
+    return selectors.transfer_data(transfer)

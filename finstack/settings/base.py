@@ -126,7 +126,12 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # The beat schedule is code-reviewed here; each entry names a task by its stable name.
 CELERY_BEAT_SCHEDULE = {
     "core.outbox_sweep": {"task": "core.outbox_sweep", "schedule": 15.0},
+    "core.idempotency_cleanup": {"task": "core.idempotency_cleanup", "schedule": 3600.0},
 }
+# Idempotency-Key records live at least this long (Stripe keeps them 24 hours).
+IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
+# A request still "in flight" after this long is taken to have died; a retry may take over.
+IDEMPOTENCY_IN_FLIGHT_SECONDS = env.int("IDEMPOTENCY_IN_FLIGHT_SECONDS", default=120)
 
 # --- API --------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -233,3 +238,18 @@ CELERY_BEAT_SCHEDULE |= {
     "ledger.checkpoint_seal": {"task": "ledger.checkpoint_seal", "schedule": crontab(minute=15)},
     "ledger.verify": {"task": "ledger.verify", "schedule": crontab(hour=2, minute=30)},
 }
+
+# --- KYC ----------------------------------------------------------------------------------------
+# Limits (minor units) of the default tier, per currency, until tiers are data (KYC issue).
+KYC_DEFAULT_LIMITS = {
+    "default": {
+        "per_transaction": 100_000,
+        "daily": 250_000,
+        "monthly": 1_000_000,
+        "max_balance": 1_500_000,
+    },
+}
+
+# --- Wallets ------------------------------------------------------------------------------------
+# Fee per P2P transfer, in minor units of the transfer's currency (0: free).
+WALLETS_P2P_FEE = env.int("WALLETS_P2P_FEE", default=0)

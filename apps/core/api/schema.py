@@ -59,7 +59,11 @@ class AutoSchema(SpectacularAutoSchema):
             codes[403] = {"permission_denied"}
         if self.view.get_throttles():
             codes[429] = {"throttled"}
-        errors: tuple[type[DomainError], ...] = getattr(self.view, "domain_errors", ())
+        handler = getattr(self.view, self.method.lower(), None)
+        errors: tuple[type[DomainError], ...] = (
+            *getattr(self.view, "domain_errors", ()),
+            *getattr(handler, "domain_errors", ()),
+        )
         for error in errors:
             codes.setdefault(error.http_status, set()).add(error.code)
         return codes

@@ -1,0 +1,41 @@
+from apps.core.errors import DomainError, NotFound
+
+
+class WalletNotFound(NotFound):
+    code, message = "wallet_not_found", "No such wallet."
+
+
+class RecipientNotFound(NotFound):
+    code, message = "recipient_not_found", "No wallet found for that recipient."
+
+
+class WalletFrozen(DomainError):
+    code, message = "wallet_frozen", "The wallet is frozen: it can receive but not send."
+
+
+class WalletClosed(DomainError):
+    code, message = "wallet_closed", "The wallet is closed."
+
+
+class CurrencyMismatch(DomainError):
+    code, message = "currency_mismatch", "The wallets and the amount must be in one currency."
+
+
+class SelfTransfer(DomainError):
+    code, message = "self_transfer", "A wallet cannot send money to itself."
+
+
+class NotAllowedToSend(DomainError):
+    code, http_status, message = "not_allowed_to_send", 403, "You may not send from this wallet."
+
+
+class LimitExceeded(DomainError):
+    code, message = "limit_exceeded", "The transfer exceeds a limit of your verification tier."
+
+
+class WalletExists(DomainError):
+    code, http_status, message = "wallet_exists", 409, "You already have a wallet in this currency."
+
+
+class WalletNotEmpty(DomainError):
+    code, http_status, message = "wallet_not_empty", 409, "The wallet still holds money."

@@ -1,0 +1,130 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class WalletStatus(models.TextChoices):
+    ACTIVE = "active"
+    FROZEN = "frozen"  # receives, does not send
+    CLOSED = "closed"
+
+
+class Wallet(models.Model):
+    """A user's money in one currency; its balance is the ledger account's, never stored here."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    currency = models.CharField(max_length=3)
+    name = models.CharField(max_length=100, blank=True)
+    status = models.CharField(
+        max_length=10, choices=WalletStatus.choices, default=WalletStatus.ACTIVE
+    )
+    is_default = models.BooleanField(default=False)
+    is_shared = models.BooleanField(default=False)
+    ledger_account_id = models.UUIDField(unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[A-Z]{3}$"), name="wallet_currency"
+            ),
+            models.UniqueConstraint(
+                fields=["owner", "currency"],
+                condition=Q(is_default=True),
+                name="wallet_one_default_per_currency",
+            ),
+        ]
+        indexes = [models.Index(fields=["owner", "created_at"], name="wallet_owner_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name or 'wallet'} {self.currency} ({self.id})"
+
+
+class MemberRole(models.TextChoices):
+    SPENDER = "spender"  # may send, within a daily limit
+    VIEWER = "viewer"  # may only look
+
+
+class WalletMember(models.Model):
+    """Someone other than the owner on a shared wallet."""
+
+    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="members")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(max_length=10, choices=MemberRole.choices, default=MemberRole.SPENDER)
+    daily_limit = models.BigIntegerField(null=True, blank=True)  # minor units; None: tier only
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["wallet", "user"], name="wallet_member_once"),
+            models.CheckConstraint(
+                condition=Q(daily_limit__isnull=True) | Q(daily_limit__gte=0),
+                name="wallet_member_limit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on {self.wallet_id} ({self.role})"
+
+
+class WalletStatusChange(models.Model):
+    """Why and by whom a wallet was frozen, unfrozen or closed (kept for compliance)."""
+
+    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="status_changes")
+    from_status = models.CharField(max_length=10)
+    to_status = models.CharField(max_length=10)
+    reason = models.TextField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.wallet_id}: {self.from_status} -> {self.to_status}"
+
+
+class Transfer(models.Model):
+    """A P2P transfer; the money moved in the ledger transaction it names."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    source_wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="+")
+    destination_wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="+")
+    amount = models.BigIntegerField()
+    fee = models.BigIntegerField(default=0)
+    currency = models.CharField(max_length=3)
+    note = models.CharField(max_length=200, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    ledger_transaction_id = models.UUIDField(unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="transfer_amount_positive"),
+            models.CheckConstraint(condition=Q(fee__gte=0), name="transfer_fee_nonnegative"),
+        ]
+        indexes = [
+            models.Index(fields=["requested_by", "created_at"], name="transfer_sender_idx"),
+            models.Index(
+                fields=["source_wallet", "requested_by", "created_at"], name="transfer_member_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"transfer {self.amount} {self.currency} ({self.id})"
+
+
+class SpendingGate(models.Model):
+    """One row per user, locked first by every outgoing transfer: limits span all of a user's
+    wallets, and row locks on each wallet alone let concurrent transfers exceed them."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"gate {self.user_id}"

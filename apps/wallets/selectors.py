@@ -1,0 +1,220 @@
+"""Public reads of apps.wallets. Every balance comes from the ledger."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from django.db.models import Q, Sum
+
+from apps.accounts import selectors as accounts_selectors
+from apps.core.money import Money
+from apps.ledger import selectors as ledger_selectors
+from apps.wallets.errors import WalletNotFound
+from apps.wallets.models import MemberRole, Transfer, Wallet, WalletMember
+
+
+@dataclass(frozen=True)
+class WalletView:
+    id: UUID
+    currency: str
+    name: str
+    status: str
+    is_default: bool
+    is_shared: bool
+    owner_id: int
+    role: str  # the viewer's: "owner", "spender" or "viewer"
+    balance: ledger_selectors.BalanceView
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    entry_id: int
+    transaction_id: UUID
+    kind: str
+    direction: str  # "in" or "out"
+    amount: Money
+    balance_after: Money
+    counterparty: str
+    status: str
+    note: str
+    posted_at: datetime
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    items: list[HistoryItem]
+    next_cursor: str | None
+
+
+def _role(wallet: Wallet, user_id: int) -> str | None:
+    if wallet.owner_id == user_id:
+        return "owner"
+    member = WalletMember.objects.filter(wallet=wallet, user_id=user_id).first()
+    return member.role if member else None
+
+
+def _view(wallet: Wallet, role: str) -> WalletView:
+    balance = ledger_selectors.account_balance(account_id=wallet.ledger_account_id)
+    return WalletView(
+        wallet.id,
+        wallet.currency,
+        wallet.name,
+        wallet.status,
+        wallet.is_default,
+        wallet.is_shared,
+        wallet.owner_id,
+        role,
+        balance,
+        wallet.created_at,
+    )
+
+
+def visible_wallet(*, wallet_id: UUID, user_id: int) -> tuple[Wallet, str]:
+    """The wallet and the user's role on it; another user's wallet is simply not found."""
+    wallet = Wallet.objects.filter(pk=wallet_id).first()
+    role = _role(wallet, user_id) if wallet else None
+    if wallet is None or role is None:
+        raise WalletNotFound()
+    return wallet, role
+
+
+def wallet_get(*, wallet_id: UUID, user_id: int) -> WalletView:
+    return _view(*visible_wallet(wallet_id=wallet_id, user_id=user_id))
+
+
+def wallet_list(*, user_id: int) -> list[WalletView]:
+    member_of = dict(WalletMember.objects.filter(user_id=user_id).values_list("wallet_id", "role"))
+    wallets = Wallet.objects.filter(Q(owner_id=user_id) | Q(pk__in=member_of)).order_by(
+        "-is_default", "created_at"
+    )
+    return [_view(w, "owner" if w.owner_id == user_id else member_of[w.pk]) for w in wallets]
+
+
+def wallet_balance_as_of(*, wallet_id: UUID, user_id: int, as_of: datetime) -> Money:
+    wallet, _ = visible_wallet(wallet_id=wallet_id, user_id=user_id)
+    return ledger_selectors.account_balance_as_of(account_id=wallet.ledger_account_id, as_of=as_of)
+
+
+def wallet_balance_explain(*, wallet_id: UUID, user_id: int) -> ledger_selectors.BalanceExplanation:
+    wallet, _ = visible_wallet(wallet_id=wallet_id, user_id=user_id)
+    return ledger_selectors.balance_explain(account_id=wallet.ledger_account_id)
+
+
+_SYSTEM_NAMES = {
+    "deposit": "Bank deposit",
+    "withdrawal": "Bank withdrawal",
+    "fee": "Finstack fee",
+    "adjustment": "Finstack adjustment",
+    "opening": "Opening balance",
+}
+
+
+def _counterparty_names(account_ids: set[UUID]) -> dict[UUID, str]:
+    wallets = {
+        w.ledger_account_id: w for w in Wallet.objects.filter(ledger_account_id__in=account_ids)
+    }
+    owners = accounts_selectors.users_by_id(user_ids={w.owner_id for w in wallets.values()})
+    names = {}
+    for account_id, wallet in wallets.items():
+        owner = owners.get(wallet.owner_id)
+        names[account_id] = (
+            wallet.name
+            if wallet.is_shared and wallet.name
+            else (owner.display_name if owner else "")
+        )
+    return names
+
+
+def wallet_history(
+    *,
+    wallet_id: UUID,
+    user_id: int,
+    cursor: str | None = None,
+    limit: int = 50,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    kinds: list[str] | None = None,
+) -> HistoryPage:
+    """Newest first; an invalid cursor raises ValueError."""
+    wallet, _ = visible_wallet(wallet_id=wallet_id, user_id=user_id)
+    page = ledger_selectors.entries_page(
+        account_id=wallet.ledger_account_id,
+        cursor=cursor,
+        limit=limit,
+        since=since,
+        until=until,
+        kinds=kinds,
+    )
+    others = {a for e in page.items for a in e.counterparty_account_ids}
+    names = _counterparty_names(others)
+    items = []
+    for e in page.items:
+        counterparty = next(
+            (names[a] for a in e.counterparty_account_ids if a in names),
+            _SYSTEM_NAMES.get(e.kind, "Finstack"),
+        )
+        items.append(
+            HistoryItem(
+                e.id,
+                e.transaction_id,
+                e.kind,
+                "in" if e.direction == "C" else "out",
+                e.amount,
+                e.balance_after,
+                counterparty,
+                "posted",
+                str(e.metadata.get("note", "")),
+                e.posted_at,
+            )
+        )
+    return HistoryPage(items, page.next_cursor)
+
+
+def sent_since(
+    *, user_id: int, currency: str, since: datetime, wallet_id: UUID | None = None
+) -> Money:
+    """What a user sent (amounts and fees) since a moment: the usage limits count."""
+    transfers = Transfer.objects.filter(
+        requested_by_id=user_id, currency=currency, created_at__gte=since
+    )
+    if wallet_id is not None:
+        transfers = transfers.filter(source_wallet_id=wallet_id)
+    sums = transfers.aggregate(a=Sum("amount"), f=Sum("fee"))
+    return Money((sums["a"] or 0) + (sums["f"] or 0), currency)
+
+
+def transfer_get(*, transfer_id: UUID, user_id: int) -> dict[str, Any]:
+    transfer = (
+        Transfer.objects.filter(pk=transfer_id)
+        .select_related("source_wallet", "destination_wallet")
+        .first()
+    )
+    if transfer is None or user_id not in (
+        transfer.requested_by_id,
+        transfer.source_wallet.owner_id,
+        transfer.destination_wallet.owner_id,
+    ):
+        raise WalletNotFound("No such transfer.")
+    return transfer_data(transfer)
+
+
+def transfer_data(transfer: Transfer) -> dict[str, Any]:
+    return {
+        "id": transfer.id,
+        "source_wallet": transfer.source_wallet_id,
+        "destination_wallet": transfer.destination_wallet_id,
+        "amount": transfer.amount,
+        "fee": transfer.fee,
+        "currency": transfer.currency,
+        "note": transfer.note,
+        "status": "completed",
+        "created_at": transfer.created_at,
+        "ledger_transaction_id": transfer.ledger_transaction_id,
+    }
+
+
+MEMBER_CAN_SEND = {MemberRole.SPENDER}
