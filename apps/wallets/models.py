@@ -31,10 +31,11 @@ class Wallet(models.Model):
             models.CheckConstraint(
                 condition=Q(currency__regex=r"^[A-Z]{3}$"), name="wallet_currency"
             ),
+            # One personal wallet per currency; shared wallets come on top.
             models.UniqueConstraint(
                 fields=["owner", "currency"],
-                condition=Q(is_default=True),
-                name="wallet_one_default_per_currency",
+                condition=Q(is_shared=False),
+                name="wallet_one_personal_per_currency",
             ),
         ]
         indexes = [models.Index(fields=["owner", "created_at"], name="wallet_owner_idx")]

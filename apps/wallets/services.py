@@ -45,6 +45,9 @@ __all__ = [
     "wallet_set_status",
     "transfer_create",
     "default_wallet_ensure",
+    "LimitExceeded",
+    "WalletFrozen",
+    "WalletNotFound",
 ]
 
 
