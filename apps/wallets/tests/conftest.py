@@ -2,7 +2,6 @@ import pytest
 
 from apps.core.models import OutboxEvent
 from apps.ledger import selectors as ledger_selectors
-from apps.ledger.models import Entry
 from apps.wallets.models import Transfer
 
 
@@ -17,7 +16,7 @@ def money_state():
     def snapshot(*wallets):
         return (
             [balance_of(w) for w in wallets],
-            Entry.objects.count(),
+            [(row.debits, row.credits) for row in ledger_selectors.trial_balance()],
             Transfer.objects.count(),
             OutboxEvent.objects.filter(type="wallets.transfer_completed").count(),
         )
