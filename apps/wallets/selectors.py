@@ -218,3 +218,11 @@ def transfer_data(transfer: Transfer) -> dict[str, Any]:
 
 
 MEMBER_CAN_SEND = {MemberRole.SPENDER}
+
+
+def ledger_account_of(*, wallet_id: UUID) -> UUID:
+    """The ledger account behind a wallet (for operators' tooling)."""
+    account_id = Wallet.objects.filter(pk=wallet_id).values_list("ledger_account_id", flat=True)
+    if not account_id:
+        raise WalletNotFound()
+    return account_id[0]

@@ -4,17 +4,24 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from apps.accounts import services as accounts_services
+from apps.core.money import Money
+from apps.ledger import selectors as ledger_selectors
+from apps.ledger import services as ledger_services
+from apps.wallets import selectors as wallets_selectors
+from apps.wallets import services as wallets_services
+
 DEMO_PASSWORD = "finstack-demo-2026"  # noqa: S105 - printed for the developer on purpose
 DEMO_USERS = [
-    # email, is_staff, is_superuser, what it is for
-    ("admin@finstack.local", True, True, "superuser (Django admin)"),
-    ("alice@finstack.local", False, False, "customer"),
-    ("bob@finstack.local", False, False, "customer"),
+    # email, is_staff, is_superuser, opening balance (EUR cents), what it is for
+    ("admin@finstack.local", True, True, 0, "superuser (Django admin)"),
+    ("alice@finstack.local", False, False, 100_000, "customer with 1,000.00 EUR"),
+    ("bob@finstack.local", False, False, 0, "customer"),
 ]
 
 
 class Command(BaseCommand):
-    help = "Create the demo users (idempotent). Refuses to run with DEBUG off unless --force."
+    help = "Create demo users, wallets and money (idempotent). Refused with DEBUG off."
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument("--force", action="store_true", help="allow with DEBUG off")
@@ -23,12 +30,28 @@ class Command(BaseCommand):
         if not settings.DEBUG and not force:
             raise CommandError("seed_demo writes known passwords: refused with DEBUG off.")
         users = get_user_model()
+        opening = ledger_selectors.system_account_id(purpose="opening_balances", currency="EUR")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
-        for email, is_staff, is_superuser, role in DEMO_USERS:
-            user, created = users.objects.get_or_create(
-                email=email, defaults={"is_staff": is_staff, "is_superuser": is_superuser}
-            )
-            if created:
-                user.set_password(DEMO_PASSWORD)
-                user.save(update_fields=["password"])
-            self.stdout.write(f"  {email:<24} {role}{'' if created else ' (existing)'}")
+        for email, is_staff, is_superuser, funds, role in DEMO_USERS:
+            user = users.objects.filter(email=email).first()
+            if user is None:
+                user_id = accounts_services.user_create(
+                    email=email,
+                    password=DEMO_PASSWORD,
+                    is_staff=is_staff,
+                    is_superuser=is_superuser,
+                )
+            else:
+                user_id = user.pk
+            wallet_id = wallets_services.default_wallet_ensure(owner_id=user_id, currency="EUR")
+            if funds:
+                account = wallets_selectors.ledger_account_of(wallet_id=wallet_id)
+                ledger_services.transfer_post(
+                    debit_account_id=opening,
+                    credit_account_id=account,
+                    amount=Money(funds, "EUR"),
+                    idempotency_key=f"demo:fund:{email}",
+                    kind="opening",
+                    description="Demo money",
+                )
+            self.stdout.write(f"  {email:<24} {role}")
