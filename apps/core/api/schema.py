@@ -46,6 +46,15 @@ def error_schema(codes: list[str]) -> dict[str, Any]:
 
 
 class AutoSchema(SpectacularAutoSchema):
+    def get_serializer_name(self, serializer: Any, direction: str) -> str:
+        """Nested `InputSerializer`s of different views get distinct component names:
+        `TransferCreateApi.InputSerializer` becomes `TransferCreateInput`."""
+        qualname = type(serializer).__qualname__
+        if "." in qualname:
+            outer, inner = qualname.rsplit(".", 1)
+            return outer.removesuffix("Api") + inner
+        return super().get_serializer_name(serializer, direction)
+
     def _error_codes(self) -> dict[int, set[str]]:
         codes: dict[int, set[str]] = {500: {"internal_error"}}
         if self.method in ("POST", "PUT", "PATCH"):
