@@ -23,7 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -60,7 +60,8 @@ def _canonical(data: Any) -> Any:
 def _claim(user_id: int, key: str, endpoint: str, digest: str, body: Any) -> int | None:
     """Insert the in-flight record (committed at once); None if the key exists."""
     stale = timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_IN_FLIGHT_SECONDS)
-    with transaction.atomic(), connection.cursor() as cursor:
+    # Single statements in autocommit: the claim is visible to racing duplicates at once.
+    with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO core_idempotencyrecord (user_id, key, endpoint, request_hash,"
             " request_body, state, created_at) VALUES (%s, %s, %s, %s, %s, 'in_flight', now())"

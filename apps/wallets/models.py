@@ -120,12 +120,21 @@ class Transfer(models.Model):
 
 
 class SpendingGate(models.Model):
-    """One row per user, locked first by every outgoing transfer: limits span all of a user's
-    wallets, and row locks on each wallet alone let concurrent transfers exceed them."""
+    """One row per user and currency, locked first by every outgoing transfer: limits span all
+    of a user's wallets, and row locks on each wallet alone let concurrent transfers exceed
+    them. It also carries the running totals the daily and monthly limits read (O(1))."""
 
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.PROTECT, related_name="+"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    currency = models.CharField(max_length=3)
+    day = models.DateField(null=True)
+    day_total = models.BigIntegerField(default=0)
+    month = models.DateField(null=True)  # first day of the month
+    month_total = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "currency"], name="spending_gate_once")
+        ]
 
     def __str__(self) -> str:
-        return f"gate {self.user_id}"
+        return f"gate {self.user_id} {self.currency}"

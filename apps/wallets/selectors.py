@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 
 from apps.accounts import selectors as accounts_selectors
 from apps.core.money import Money
@@ -174,17 +174,14 @@ def wallet_history(
     return HistoryPage(items, page.next_cursor)
 
 
-def sent_since(
-    *, user_id: int, currency: str, since: datetime, wallet_id: UUID | None = None
+def sent_from_wallet_since(
+    *, user_id: int, wallet_id: UUID, currency: str, since: datetime
 ) -> Money:
-    """What a user sent (amounts and fees) since a moment: the usage limits count."""
-    transfers = Transfer.objects.filter(
-        requested_by_id=user_id, currency=currency, created_at__gte=since
-    )
-    if wallet_id is not None:
-        transfers = transfers.filter(source_wallet_id=wallet_id)
-    sums = transfers.aggregate(a=Sum("amount"), f=Sum("fee"))
-    return Money((sums["a"] or 0) + (sums["f"] or 0), currency)
+    """What a member sent (amounts and fees) from one shared wallet since a moment."""
+    sums = Transfer.objects.filter(
+        requested_by_id=user_id, source_wallet_id=wallet_id, created_at__gte=since
+    ).aggregate(total=Sum(F("amount") + F("fee")))
+    return Money(sums["total"] or 0, currency)
 
 
 def transfer_get(*, transfer_id: UUID, user_id: int) -> dict[str, Any]:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from apps.accounts import selectors as accounts_selectors
 from apps.core.events import publish
@@ -167,12 +168,9 @@ def _resolve_destination(destination: str, currency: str) -> Wallet:
 
 
 def _check_limits(
-    *, wallet: Wallet, sender_id: int, role: str, destination: Wallet, total: Money
+    *, wallet: Wallet, sender_id: int, role: str, destination: Wallet, total: Money, gate: _Gate
 ) -> None:
     limits = kyc_selectors.limits_for(user_id=sender_id, currency=total.currency)
-    now = datetime.now(UTC)
-    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    month = day.replace(day=1)
 
     def refuse(limit: str, allowed: Money, used: Money) -> None:
         raise LimitExceeded(
@@ -183,18 +181,18 @@ def _check_limits(
             currency=total.currency,
         )
 
-    zero = Money(0, total.currency)
     if total > limits.per_transaction:
-        refuse("per_transaction", limits.per_transaction, zero)
-    for name, allowed, since in (("daily", limits.daily, day), ("monthly", limits.monthly, month)):
-        used = selectors.sent_since(user_id=sender_id, currency=total.currency, since=since)
-        if used + total > allowed:
-            refuse(name, allowed, used)
-    if role != "owner":
+        refuse("per_transaction", limits.per_transaction, Money(0, total.currency))
+    if gate.today + total > limits.daily:
+        refuse("daily", limits.daily, gate.today)
+    if gate.this_month + total > limits.monthly:
+        refuse("monthly", limits.monthly, gate.this_month)
+    if role != "owner":  # a member of a shared wallet: their own daily limit on it
         member = WalletMember.objects.get(wallet=wallet, user_id=sender_id)
         if member.daily_limit is not None:
-            used = selectors.sent_since(
-                user_id=sender_id, currency=total.currency, since=day, wallet_id=wallet.pk
+            day = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+            used = selectors.sent_from_wallet_since(
+                user_id=sender_id, wallet_id=wallet.pk, currency=total.currency, since=day
             )
             if used.amount + total.amount > member.daily_limit:
                 refuse("member_daily", Money(member.daily_limit, total.currency), used)
@@ -202,6 +200,41 @@ def _check_limits(
     balance = ledger_selectors.account_balance(account_id=destination.ledger_account_id).posted
     if balance + total > recipient.max_balance:
         refuse("recipient_max_balance", recipient.max_balance, balance)
+
+
+@dataclass(frozen=True)
+class _Gate:
+    today: Money
+    this_month: Money
+
+
+def _lock_spending_gate(user_id: int, currency: str) -> _Gate:
+    """One statement: create the user's gate row if missing and lock it (DO UPDATE locks);
+    returns today's and this month's totals so far (UTC calendar)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO wallets_spendinggate (user_id, currency, day_total, month_total)"
+            " VALUES (%s, %s, 0, 0) ON CONFLICT (user_id, currency)"
+            " DO UPDATE SET user_id = EXCLUDED.user_id"
+            " RETURNING day, day_total, month, month_total",
+            [user_id, currency],
+        )
+        day, day_total, month, month_total = cursor.fetchone()
+    today = datetime.now(UTC).date()
+    return _Gate(
+        Money(day_total if day == today else 0, currency),
+        Money(month_total if month == today.replace(day=1) else 0, currency),
+    )
+
+
+def _count_spending(user_id: int, gate: _Gate, total: Money) -> None:
+    today = datetime.now(UTC).date()
+    SpendingGate.objects.filter(user_id=user_id, currency=total.currency).update(
+        day=today,
+        day_total=(gate.today + total).amount,
+        month=today.replace(day=1),
+        month_total=(gate.this_month + total).amount,
+    )
 
 
 @transaction.atomic
@@ -220,8 +253,7 @@ def transfer_create(
     account shards in its global order. The ledger posting carries a permanent business key,
     so a retry after the HTTP idempotency record expired still posts once.
     """
-    SpendingGate.objects.bulk_create([SpendingGate(user_id=requested_by_id)], ignore_conflicts=True)
-    SpendingGate.objects.select_for_update().get(user_id=requested_by_id)
+    gate = _lock_spending_gate(requested_by_id, amount.currency)
     wallet, role = selectors.visible_wallet(wallet_id=source_wallet_id, user_id=requested_by_id)
     if role not in ("owner", *selectors.MEMBER_CAN_SEND):
         raise NotAllowedToSend()
@@ -238,7 +270,12 @@ def transfer_create(
         raise WalletClosed("The recipient's wallet is closed.")
     fee = Money(settings.WALLETS_P2P_FEE, amount.currency)
     _check_limits(
-        wallet=wallet, sender_id=requested_by_id, role=role, destination=target, total=amount + fee
+        wallet=wallet,
+        sender_id=requested_by_id,
+        role=role,
+        destination=target,
+        total=amount + fee,
+        gate=gate,
     )
     legs = [
         ledger_services.Leg(wallet.ledger_account_id, "D", amount + fee),
@@ -273,6 +310,7 @@ def transfer_create(
         return selectors.transfer_data(
             Transfer.objects.get(ledger_transaction_id=posting.transaction_id)
         )
+    _count_spending(requested_by_id, gate, amount + fee)
     transfer = Transfer.objects.create(
         source_wallet=wallet,
         destination_wallet=target,
