@@ -51,7 +51,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-ROOT_URLCONF = "finstack.urls"
+ROOT_URLCONF = env("ROOT_URLCONF", default="finstack.urls")  # bench/ mounts a bare endpoint
 WSGI_APPLICATION = "finstack.wsgi.application"
 ASGI_APPLICATION = "finstack.asgi.application"
 AUTH_USER_MODEL = "accounts.User"

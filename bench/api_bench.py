@@ -1,0 +1,212 @@
+"""P2P transfers through the HTTP API under gunicorn, against a bare DRF endpoint.
+
+    .venv/bin/python bench/api_bench.py [--requests 2000] [--clients 1,4,16]
+
+Starts gunicorn (production settings, 127.0.0.1 only) on its own database, creates funded
+users with sessions, then for each client count sends a bounded number of authenticated,
+idempotent POST /api/v1/transfers and, in the same run, GETs of a bare endpoint that does one
+indexed SELECT. Prints requests/s, p50/p99 latency and the ratio; checks every answer was 201
+(or 200) and that the ledger verifies clean afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing as mp
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/finstack_apibench"
+PORT = 8799
+USERS = 64
+CSRF = "b" * 32  # any well-formed token: cookie and header must match
+
+
+def environment(url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "finstack.settings.production",
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench"),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "ROOT_URLCONF": "bench.bench_urls",
+        "LOG_LEVEL": "WARNING",
+        "THROTTLE_USER": "1000000/min",
+        "THROTTLE_ANON": "1000000/min",
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def prepare(url: str) -> list[dict[str, str]]:
+    """Fresh database, migrated, with funded users and their session cookies."""
+    import psycopg
+
+    admin, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{admin}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    os.environ.update(environment(url))
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.core.management import call_command
+
+    from apps.core.money import Money
+    from apps.ledger import selectors as ledger_selectors
+    from apps.ledger import services as ledger_services
+    from apps.wallets import selectors as wallet_selectors
+    from apps.wallets import services as wallet_services
+
+    call_command("migrate", verbosity=0)
+    opening = ledger_selectors.system_account_id(purpose="opening_balances", currency="EUR")
+    users = []
+    for n in range(USERS):
+        user = get_user_model().objects.create_user(f"bench{n}@finstack.test", "pw")
+        wallet = wallet_services.wallet_create(owner_id=user.pk, currency="EUR")
+        ledger_services.transfer_post(
+            debit_account_id=opening,
+            amount=Money(1_000_000, "EUR"),
+            idempotency_key=f"f{n}",
+            credit_account_id=wallet_selectors.ledger_account_of(wallet_id=wallet),
+        )
+        session = SessionStore()
+        session["_auth_user_id"] = str(user.pk)
+        session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+        session["_auth_user_hash"] = user.get_session_auth_hash()
+        session.create()
+        users.append({"id": str(user.pk), "wallet": str(wallet), "session": session.session_key})
+    return users
+
+
+def client(args: tuple[str, list[dict[str, str]], int, int, mp.Barrier]) -> list[tuple[int, float]]:
+    kind, users, count, seed, barrier = args
+    conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+    me, peer = users[seed % len(users)], users[(seed + 1) % len(users)]
+    headers = {
+        "Cookie": f"sessionid={me['session']}; csrftoken={CSRF}",
+        "X-CSRFToken": CSRF,
+        "Content-Type": "application/json",
+    }
+    body = json.dumps(
+        {
+            "source_wallet": me["wallet"],
+            "destination": peer["wallet"],
+            "amount": 1,
+            "currency": "EUR",
+        }
+    )
+    barrier.wait()
+    results = []
+    for _ in range(count):
+        start = time.perf_counter()
+        if kind == "transfer":
+            conn.request(
+                "POST", "/api/v1/transfers", body, {**headers, "Idempotency-Key": uuid.uuid4().hex}
+            )
+        else:
+            conn.request("GET", f"/bench/bare?id={me['id']}")
+        response = conn.getresponse()
+        response.read()
+        results.append((response.status, time.perf_counter() - start))
+    return results
+
+
+def measure(kind: str, users: list[dict[str, str]], requests: int, clients: int) -> dict:
+    ctx = mp.get_context("fork")
+    barrier = ctx.Manager().Barrier(clients + 1)
+    with ctx.Pool(clients) as pool:
+        pending = pool.map_async(
+            client, [(kind, users, requests // clients, n, barrier) for n in range(clients)]
+        )
+        barrier.wait()
+        start = time.perf_counter()
+        results = [r for chunk in pending.get() for r in chunk]
+        elapsed = time.perf_counter() - start
+    latencies = sorted(t for _, t in results)
+    statuses = {s for s, _ in results}
+    return {
+        "rps": len(results) / elapsed,
+        "p50": statistics.median(latencies) * 1000,
+        "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+        "statuses": statuses,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--clients", default="1,4,16")
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
+    opts = parser.parse_args()
+    print(f"preparing {opts.database_url} ({USERS} funded users)...", flush=True)
+    users = prepare(opts.database_url)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "finstack.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--workers",
+            str(opts.workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "4",
+            "--log-level",
+            "warning",
+        ],
+        env=environment(opts.database_url),
+        cwd=ROOT,
+    )
+    try:
+        for _ in range(100):
+            try:
+                http.client.HTTPConnection("127.0.0.1", PORT, timeout=1).request("GET", "/healthz")
+                break
+            except OSError:
+                time.sleep(0.1)
+        print(f"gunicorn: {opts.workers} workers x 4 threads; {opts.requests} requests per run\n")
+        print(
+            f"{'clients':>7} {'transfers/s':>12} {'p50':>8} {'p99':>8} {'bare/s':>8} "
+            f"{'p50':>8} {'p99':>8} {'ratio':>6}"
+        )
+        for clients in map(int, opts.clients.split(",")):
+            measure("bare", users, min(200, opts.requests), clients)  # warm up
+            bare = measure("bare", users, opts.requests, clients)
+            transfer = measure("transfer", users, opts.requests, clients)
+            print(
+                f"{clients:>7} {transfer['rps']:>12,.0f} {transfer['p50']:>6.1f}ms "
+                f"{transfer['p99']:>6.1f}ms {bare['rps']:>8,.0f} {bare['p50']:>6.1f}ms "
+                f"{bare['p99']:>6.1f}ms {transfer['rps'] / bare['rps']:>6.0%}",
+                flush=True,
+            )
+            if transfer["statuses"] != {201} or bare["statuses"] != {200}:
+                sys.exit(f"unexpected statuses: {transfer['statuses']} {bare['statuses']}")
+        print("\ntarget at 16 clients: transfers >= 35% of bare, p99 < 50 ms")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    from apps.ledger import services as ledger_services
+
+    report = ledger_services.verify()
+    print(f"ledger_verify: {'clean' if report.ok else report.breaks[:5]}")
+
+
+if __name__ == "__main__":
+    main()
