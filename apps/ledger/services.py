@@ -21,11 +21,15 @@ from apps.core import context
 from apps.core.events import dispatch_after_commit
 from apps.core.money import Money
 from apps.ledger import chart
-from apps.ledger.errors import (
+from apps.ledger.errors import (  # re-exported: other apps catch them from here
     BY_CODE,
+    AccountClosed,
+    AccountFrozen,
     AdjustmentNotProposed,
     AlreadyReversed,
     CurrencyMismatch,
+    IdempotencyKeyReused,
+    InsufficientFunds,
     InvalidAmount,
     LedgerError,
     SameApprover,
@@ -51,6 +55,10 @@ from apps.ledger.verification import (
 )
 
 __all__ = [
+    "AccountClosed",
+    "AccountFrozen",
+    "IdempotencyKeyReused",
+    "InsufficientFunds",
     "Leg",
     "PostingResult",
     "HoldResult",
