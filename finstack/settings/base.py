@@ -81,6 +81,11 @@ DATABASES["default"]["HOST"] = unquote(DATABASES["default"]["HOST"])
 DATABASES["default"]["ATOMIC_REQUESTS"] = False  # each service owns its transaction
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# psycopg 3 server-side binding: repeated statements (postings) are prepared once per
+# connection. Off by default: PgBouncer in transaction mode needs prepared-statement support.
+DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env.bool(
+    "DB_SERVER_SIDE_BINDING", default=False
+)
 
 # --- Redis: cache, throttles and the Celery broker -----------------------------------------
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
