@@ -93,4 +93,4 @@ class Money:
         return self.amount >= self._same(other).amount
 
     def __str__(self) -> str:
-        return f"{self.to_major():.{exponent(self.currency)}f} {self.currency}"
+        return f"{self.to_major():,.{exponent(self.currency)}f} {self.currency}"

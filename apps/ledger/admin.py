@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from apps.core.admin import ReadOnlyAdmin
 from apps.core.errors import DomainError
 from apps.core.money import EXPONENTS, Money, MoneyError
 from apps.ledger import selectors, services
@@ -24,20 +25,17 @@ from apps.ledger.models import (
 
 
 def major(amount: int, currency: str) -> str:
-    return f"{Money(amount, currency).to_major():,} {currency}"
+    return str(Money(amount, currency))
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """History is append-only: nothing here can add, change or delete it."""
+class EntryAmounts:
+    @admin.display(description="amount")
+    def amount_major(self, obj: Entry) -> str:
+        return major(obj.amount, obj.currency)
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    @admin.display(description="balance after (shard)")
+    def balance_major(self, obj: Entry) -> str:
+        return major(obj.balance_after, obj.currency)
 
 
 @admin.register(Account)
@@ -57,7 +55,7 @@ class AccountAdmin(ReadOnlyAdmin):
         return major(balance.amount, balance.currency)
 
 
-class EntryInline(admin.TabularInline):
+class EntryInline(EntryAmounts, admin.TabularInline):
     model = Entry
     fields = ("account", "shard", "seq", "direction", "amount_major", "balance_major", "posted_at")
     readonly_fields = fields
@@ -66,14 +64,6 @@ class EntryInline(admin.TabularInline):
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-    @admin.display(description="amount")
-    def amount_major(self, obj: Entry) -> str:
-        return major(obj.amount, obj.currency)
-
-    @admin.display(description="balance after (shard)")
-    def balance_major(self, obj: Entry) -> str:
-        return major(obj.balance_after, obj.currency)
 
 
 @admin.register(Transaction)
@@ -85,7 +75,7 @@ class TransactionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Entry)
-class EntryAdmin(ReadOnlyAdmin):
+class EntryAdmin(EntryAmounts, ReadOnlyAdmin):
     list_display = (
         "id",
         "account",
@@ -98,14 +88,6 @@ class EntryAdmin(ReadOnlyAdmin):
     list_filter = ("direction", "currency")
     search_fields = ("account__code", "=transaction__id")
     list_select_related = ("account", "transaction")
-
-    @admin.display(description="amount")
-    def amount_major(self, obj: Entry) -> str:
-        return major(obj.amount, obj.currency)
-
-    @admin.display(description="balance after (shard)")
-    def balance_major(self, obj: Entry) -> str:
-        return major(obj.balance_after, obj.currency)
 
 
 @admin.register(Hold)

@@ -9,15 +9,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from apps.core.models import IdempotencyRecord
+from apps.core.admin import ReadOnlyAdmin
 from apps.core.money import Money
 from apps.ledger import selectors as ledger_selectors
 from apps.wallets import services
 from apps.wallets.models import Transfer, Wallet, WalletMember, WalletStatusChange
-
-
-def major(amount: int, currency: str) -> str:
-    return f"{Money(amount, currency).to_major():,} {currency}"
 
 
 class MemberInline(admin.TabularInline):
@@ -87,12 +83,12 @@ class WalletAdmin(admin.ModelAdmin):
     @admin.display(description="posted")
     def posted(self, obj: Wallet) -> str:
         money = ledger_selectors.account_balance(account_id=obj.ledger_account_id).posted
-        return major(money.amount, money.currency)
+        return str(money)
 
     @admin.display(description="available")
     def available(self, obj: Wallet) -> str:
         money = ledger_selectors.account_balance(account_id=obj.ledger_account_id).available
-        return major(money.amount, money.currency)
+        return str(money)
 
     def has_freeze_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("wallets.change_wallet")
@@ -134,7 +130,7 @@ class WalletAdmin(admin.ModelAdmin):
 
 
 @admin.register(Transfer)
-class TransferAdmin(admin.ModelAdmin):
+class TransferAdmin(ReadOnlyAdmin):
     list_display = (
         "id",
         "source_wallet",
@@ -150,21 +146,4 @@ class TransferAdmin(admin.ModelAdmin):
 
     @admin.display(description="amount")
     def amount_major(self, obj: Transfer) -> str:
-        return major(obj.amount, obj.currency)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-@admin.register(IdempotencyRecord)
-class IdempotencyRecordAdmin(TransferAdmin):
-    list_display = ("key", "user_id", "endpoint", "state", "response_status", "created_at")
-    list_filter = ("state", "response_status")
-    search_fields = ("key", "=user_id")
-    list_select_related = ()
+        return str(Money(obj.amount, obj.currency))

@@ -6,36 +6,15 @@ import uuid
 from collections import Counter
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from apps.core.money import Money
+from apps.core.testing import run_threads
 from apps.ledger import errors, selectors, services
 from apps.ledger.models import Entry, Transaction
 from apps.ledger.tests.factories import clearing, open_wallet_account
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_threads(count, target):
-    """Start `count` threads on `target(n)` together; collect results and exceptions."""
-    barrier = threading.Barrier(count)
-    results, failures = [None] * count, []
-
-    def body(n):
-        try:
-            barrier.wait()
-            results[n] = target(n)
-        except Exception as exc:  # noqa: BLE001 - collected and asserted by the test
-            failures.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=body, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results, failures
 
 
 def conservation_holds() -> bool:

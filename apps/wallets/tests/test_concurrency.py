@@ -6,10 +6,11 @@ import uuid
 from collections import Counter
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from rest_framework.test import APIClient
 
 from apps.core.money import Money
+from apps.core.testing import run_threads
 from apps.ledger import services as ledger_services
 from apps.wallets import services
 from apps.wallets.models import Transfer
@@ -17,27 +18,6 @@ from apps.wallets.tests.conftest import balance_of
 from apps.wallets.tests.factories import make_user, make_wallet
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_threads(count, target):
-    barrier = threading.Barrier(count)
-    results, failures = [None] * count, []
-
-    def body(n):
-        try:
-            barrier.wait()
-            results[n] = target(n)
-        except Exception as exc:  # noqa: BLE001 - asserted by the tests
-            failures.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=body, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results, failures
 
 
 def test_32_concurrent_requests_with_one_key_make_one_transfer_and_no_5xx():
