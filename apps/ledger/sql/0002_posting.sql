@@ -49,6 +49,9 @@ DECLARE
   r record; b record; resolved jsonb := '[]'::jsonb; cur_a uuid; cur_s int;
   pd bigint; pc bigint; qd bigint; qc bigint; bal bigint; n_seq bigint; head bytea;
   ts timestamptz; n_legs int := 0; sums jsonb := '{}'::jsonb; net bigint; available bigint;
+  -- Entries are gathered here and written with one statement.
+  e_a uuid[]; e_s int[]; e_seq bigint[]; e_d text[]; e_m bigint[]; e_c text[];
+  e_bal bigint[]; e_ts timestamptz[]; e_h bytea[];
 BEGIN
   FOR r IN
     -- A scalar subquery, not a join: the planner would hash-join a scan of every account.
@@ -131,16 +134,20 @@ BEGIN
     n_seq := n_seq + 1;
     IF r.d = 'C' THEN bal := bal + r.m; pc := pc + r.m; ELSE bal := bal - r.m; pd := pd + r.m; END IF;
     ts := clock_timestamp();
-    INSERT INTO ledger_entry (transaction_id, account_id, shard, seq, direction, amount,
-                              currency, balance_after, posted_at, hash)
-      -- ledger_entry_hash(), inlined: this is the hot path (a test keeps them equal).
-      VALUES (txn, r.a, r.s, n_seq, r.d, r.m, r.c, bal, ts,
-              sha256(coalesce(head, '\x'::bytea) || convert_to(concat_ws('|', txn, r.a, r.s,
-                n_seq, r.d, r.m, r.c, bal, (extract(epoch FROM ts) * 1000000)::bigint), 'UTF8')))
-      RETURNING hash INTO head;
+    -- ledger_entry_hash(), inlined: this is the hot path (verify recomputes it).
+    head := sha256(coalesce(head, '\x'::bytea) || convert_to(concat_ws('|', txn, r.a, r.s,
+      n_seq, r.d, r.m, r.c, bal, (extract(epoch FROM ts) * 1000000)::bigint), 'UTF8'));
+    e_a := e_a || r.a; e_s := e_s || r.s; e_seq := e_seq || n_seq; e_d := e_d || r.d;
+    e_m := e_m || r.m; e_c := e_c || r.c; e_bal := e_bal || bal; e_ts := e_ts || ts;
+    e_h := e_h || head;
     resolved := resolved || jsonb_build_object('account_id', r.a, 'shard', r.s,
       'direction', r.d, 'amount', r.m, 'currency', r.c);
   END LOOP;
+  IF e_a IS NOT NULL THEN
+    INSERT INTO ledger_entry (transaction_id, account_id, shard, seq, direction, amount,
+                              currency, balance_after, posted_at, hash)
+      SELECT txn, * FROM unnest(e_a, e_s, e_seq, e_d, e_m, e_c, e_bal, e_ts, e_h);
+  END IF;
   IF n_legs = 1 OR (n_legs = 0 AND txn IS NOT NULL) THEN
     PERFORM ledger_fail('unbalanced_transaction', '{"reason": "fewer than two entries"}');
   END IF;
