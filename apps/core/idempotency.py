@@ -57,14 +57,22 @@ def _canonical(data: Any) -> Any:
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder, sort_keys=True))
 
 
+# Records are a cache of answers, not money: they commit without waiting for the WAL flush
+# (async_commit below). The transfer's own commit flushes the WAL up to it anyway, claim
+# included; a lost answer only makes a retry wait for the in-flight timeout, then replay
+# through the ledger's business key.
+
+
 def _claim(user_id: int, key: str, endpoint: str, digest: str, body: Any) -> int | None:
     """Insert the in-flight record (committed at once); None if the key exists."""
     stale = timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_IN_FLIGHT_SECONDS)
     # Single statements in autocommit: the claim is visible to racing duplicates at once.
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO core_idempotencyrecord (user_id, key, endpoint, request_hash,"
-            " request_body, state, created_at) VALUES (%s, %s, %s, %s, %s, 'in_flight', now())"
+            "WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true))"
+            " INSERT INTO core_idempotencyrecord (user_id, key, endpoint,"
+            " request_hash, request_body, state, created_at)"
+            " SELECT %s, %s, %s, %s, %s, 'in_flight', now() FROM async_commit"
             " ON CONFLICT (user_id, key) DO NOTHING RETURNING id",
             [user_id, key, endpoint, digest, json.dumps(body)],
         )
@@ -90,12 +98,14 @@ def _differing_fields(old: Any, new: Any) -> list[str]:
 
 
 def _finish(record_id: int, status: int, body: Any) -> None:
-    IdempotencyRecord.objects.filter(pk=record_id).update(
-        state=IdempotencyRecord.COMPLETED,
-        response_status=status,
-        response_body=_canonical(body),
-        completed_at=timezone.now(),
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true))"
+            " UPDATE core_idempotencyrecord SET state = 'completed',"
+            " response_status = %s, response_body = %s, completed_at = now()"
+            " FROM async_commit WHERE id = %s",
+            [status, json.dumps(_canonical(body)), record_id],
+        )
 
 
 def idempotent(method: Callable[..., Response]) -> Callable[..., Response]:
