@@ -100,7 +100,10 @@ def sweep(*, batch: int = 200) -> int:
 
 def handle(event_id: UUID, handler_name: str) -> bool:
     """Run one handler for one event in its own transaction; False if it already ran."""
-    row = OutboxEvent.objects.get(pk=event_id)
+    row = OutboxEvent.objects.filter(pk=event_id).first()
+    if row is None:  # sent after its commit, so never "not yet": a stale message; drop it
+        log.error("outbox: event %s does not exist; message for %s dropped", event_id, handler_name)
+        return False
     handler = handlers_for(row.type).get(handler_name)
     if handler is None:
         log.error("outbox: no handler %s for %s %s", handler_name, row.type, event_id)

@@ -90,3 +90,13 @@ def test_event_queued_while_broker_down_is_delivered_once_it_returns(
     assert outbox.sweep() == 1
     assert outbox.sweep() == 0
     assert sorted(seen) == [("first", "queued"), ("second", "queued")]
+
+
+def test_a_message_for_an_unknown_event_is_dropped_not_retried(caplog):
+    import uuid
+
+    from apps.core.tasks import handle_event
+
+    handle_event.delay(str(uuid.uuid4()), "apps.core.tests.events.on_something_happened")
+    assert seen == []
+    assert "does not exist; message for" in caplog.text
