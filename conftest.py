@@ -13,17 +13,23 @@ from rest_framework.test import APIClient
 
 @pytest.fixture(autouse=True)
 def _chart_of_accounts(request: pytest.FixtureRequest) -> None:
-    """The system ledger accounts come from a data migration; a transactional test's flush
-    removes them, so put them back for any test that uses the database."""
+    """System ledger accounts and KYC tiers come from data migrations; a transactional test's
+    flush removes them, so put them back for any test that uses the database."""
     marker = request.node.get_closest_marker("django_db")
     if marker is None and not {"db", "transactional_db"} & set(request.fixturenames):
         return
     request.getfixturevalue(
         "transactional_db" if marker and marker.kwargs.get("transaction") else "db"
     )
-    from apps.ledger import services
+    from apps.kyc import services as kyc_services
+    from apps.kyc.models import Tier
+    from apps.ledger import services as ledger_services
+    from apps.ledger.models import Account
 
-    services.chart_ensure()
+    if not Account.objects.exists():
+        ledger_services.chart_ensure()
+    if not Tier.objects.exists():
+        kyc_services.tiers_ensure()
 
 
 @pytest.fixture

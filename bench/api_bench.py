@@ -65,6 +65,7 @@ def prepare(url: str) -> list[dict[str, str]]:
     from django.core.management import call_command
 
     from apps.core.money import Money
+    from apps.kyc import services as kyc_services
     from apps.ledger import selectors as ledger_selectors
     from apps.ledger import services as ledger_services
     from apps.wallets import selectors as wallet_selectors
@@ -75,6 +76,7 @@ def prepare(url: str) -> list[dict[str, str]]:
     users = []
     for n in range(USERS):
         user = get_user_model().objects.create_user(f"bench{n}@finstack.test", "pw")
+        kyc_services.customer_tier_set(user_id=user.pk, level=2)  # limits fit the load
         wallet = wallet_services.wallet_create(owner_id=user.pk, currency="EUR")
         ledger_services.transfer_post(
             debit_account_id=opening,

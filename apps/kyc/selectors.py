@@ -1,7 +1,7 @@
 """Public reads of apps.kyc: what a customer may do, by verification tier.
 
-Until the KYC issue lands every customer is on the default tier, whose limits come from
-settings (KYC_DEFAULT_LIMITS); callers already use this interface.
+Tiers and their limits per currency are data (admin-editable). A customer without a tier is
+on tier 0; a currency without a limit row falls back to settings.KYC_DEFAULT_LIMITS.
 """
 
 from dataclasses import dataclass
@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from apps.core.money import Money
+from apps.kyc.models import CustomerTier, TierLimit
 
 
 @dataclass(frozen=True)
@@ -20,11 +21,23 @@ class Limits:
     max_balance: Money
 
 
+def tier_of(*, user_id: int) -> int:
+    level = CustomerTier.objects.filter(user_id=user_id).values_list("tier_id", flat=True)
+    return level[0] if level else 0
+
+
 def limits_for(*, user_id: int, currency: str) -> Limits:
-    table = settings.KYC_DEFAULT_LIMITS
-    row = table.get(currency, table["default"])
+    level = tier_of(user_id=user_id)
+    row = (
+        TierLimit.objects.filter(tier_id=level, currency=currency)
+        .values("per_transaction", "daily", "monthly", "max_balance")
+        .first()
+    )
+    if row is None:
+        table = settings.KYC_DEFAULT_LIMITS
+        row = table.get(currency, table["default"])
     return Limits(
-        tier=0,
+        tier=level,
         per_transaction=Money(row["per_transaction"], currency),
         daily=Money(row["daily"], currency),
         monthly=Money(row["monthly"], currency),

@@ -1,6 +1,7 @@
 import pytest
 
 from apps.core.models import IdempotencyRecord, OutboxEvent
+from apps.kyc.tests.factories import set_limits
 from apps.wallets.models import Transfer, WalletMember
 from apps.wallets.services import wallet_member_add, wallet_set_status
 from apps.wallets.tests.conftest import balance_of
@@ -201,15 +202,8 @@ def test_frozen_wallet_still_receives(auth_client):
     assert balance_of(target) == 10
 
 
-def test_daily_limit_spans_all_of_a_users_wallets(auth_client, settings, money_state):
-    settings.KYC_DEFAULT_LIMITS = {
-        "default": {
-            "per_transaction": 1000,
-            "daily": 1500,
-            "monthly": 10_000,
-            "max_balance": 100_000,
-        }
-    }
+def test_daily_limit_spans_all_of_a_users_wallets(auth_client, money_state):
+    set_limits(per_transaction=1000, daily=1500, monthly=10_000, max_balance=100_000)
     alice = make_user()
     eur_a = make_wallet(alice, funded=5000)
     eur_b = make_wallet(alice, shared=True, funded=5000)
@@ -231,15 +225,8 @@ def test_daily_limit_spans_all_of_a_users_wallets(auth_client, settings, money_s
     assert too_big.json()["error"]["details"]["limit"] == "per_transaction"
 
 
-def test_recipient_max_balance_is_a_limit(auth_client, settings):
-    settings.KYC_DEFAULT_LIMITS = {
-        "default": {
-            "per_transaction": 10_000,
-            "daily": 10_000,
-            "monthly": 10_000,
-            "max_balance": 500,
-        }
-    }
+def test_recipient_max_balance_is_a_limit(auth_client):
+    set_limits(per_transaction=10_000, daily=10_000, monthly=10_000, max_balance=500)
     source, target = make_wallet(funded=1000), make_wallet(funded=400)
     response = send(auth_client(source.owner), source, target.pk, 101)
     assert response.json()["error"]["details"]["limit"] == "recipient_max_balance"
@@ -294,3 +281,21 @@ def test_anonymous_is_refused(api_client):
     response = send(api_client, source, target.pk, 10)
     assert response.status_code in (401, 403)
     assert response.json()["error"]["code"] == "not_authenticated"
+
+
+def test_a_higher_tier_raises_the_limits_seen_by_transfers(auth_client):
+    from apps.kyc import services as kyc_services
+
+    set_limits(0, per_transaction=100, daily=10_000, monthly=10_000, max_balance=10**9)
+    set_limits(1, per_transaction=5_000, daily=10_000, monthly=10_000, max_balance=10**9)
+    source, target = make_wallet(funded=10_000), make_wallet()
+    client = auth_client(source.owner)
+    refused = send(client, source, target.pk, 500, key="t0")
+    assert refused.json()["error"]["details"]["limit"] == "per_transaction"
+    kyc_services.customer_tier_set(user_id=source.owner_id, level=1)
+    assert send(client, source, target.pk, 500, key="t1").status_code == 201
+    assert OutboxEvent.objects.get(type="kyc.tier_changed").payload == {
+        "user_id": source.owner_id,
+        "from_level": 0,
+        "to_level": 1,
+    }

@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from apps.core.money import Money
 from apps.core.testing import run_threads
+from apps.kyc.tests.factories import set_limits
 from apps.ledger import services as ledger_services
 from apps.wallets import services
 from apps.wallets.models import Transfer
@@ -55,15 +56,8 @@ def test_32_concurrent_requests_with_one_key_make_one_transfer_and_no_5xx():
     assert (balance_of(source), balance_of(target)) == (9_900, 100)
 
 
-def test_random_transfers_keep_money_exact_and_the_daily_limit(settings):
-    settings.KYC_DEFAULT_LIMITS = {
-        "default": {
-            "per_transaction": 400,
-            "daily": 1_500,
-            "monthly": 100_000,
-            "max_balance": 10**9,
-        }
-    }
+def test_random_transfers_keep_money_exact_and_the_daily_limit():
+    set_limits(per_transaction=400, daily=1_500, monthly=100_000, max_balance=10**9)
     users = [make_user() for _ in range(4)]
     wallets = [make_wallet(u, funded=3_000) for u in users]
     wallets += [make_wallet(u, shared=True, funded=3_000) for u in users]  # two per user

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.accounts import services as accounts_services
 from apps.core.money import Money
+from apps.kyc import services as kyc_services
 from apps.ledger import selectors as ledger_selectors
 from apps.ledger import services as ledger_services
 from apps.wallets import selectors as wallets_selectors
@@ -15,7 +16,7 @@ DEMO_PASSWORD = "finstack-demo-2026"  # noqa: S105 - printed for the developer o
 DEMO_USERS = [
     # email, is_staff, is_superuser, opening balance (EUR cents), what it is for
     ("admin@finstack.local", True, True, 0, "superuser (Django admin)"),
-    ("alice@finstack.local", False, False, 100_000, "customer with 1,000.00 EUR"),
+    ("alice@finstack.local", False, False, 100_000, "customer, tier 2, 1,000.00 EUR"),
     ("bob@finstack.local", False, False, 0, "customer"),
 ]
 
@@ -45,6 +46,7 @@ class Command(BaseCommand):
                 user_id = user.pk
             wallet_id = wallets_services.default_wallet_ensure(owner_id=user_id, currency="EUR")
             if funds:
+                kyc_services.customer_tier_set(user_id=user_id, level=2)
                 account = wallets_selectors.ledger_account_of(wallet_id=wallet_id)
                 ledger_services.transfer_post(
                     debit_account_id=opening,
