@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 import redis
 from django.conf import settings
+from django.test import Client
 from rest_framework.test import APIClient
 
 
@@ -64,3 +65,23 @@ def redis_server() -> redis.Redis:
 def dead_redis_url() -> str:
     """A Redis URL where nothing listens: Redis is really down for the code under test."""
     return "redis://127.0.0.1:1/0"
+
+
+def staff_login(client: Client, user: object) -> Client:
+    """Log a staff user into the admin as after password + TOTP (the admin requires both)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user).first() or TOTPDevice.objects.create(
+        user=user, name="test", confirmed=True
+    )
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def otp_login() -> Callable[[Client, object], Client]:
+    return staff_login

@@ -4,3 +4,21 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "apps.accounts"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from apps.accounts import signals
+
+        signals.connect()
+        post_migrate.connect(_roles_after_migrate, dispatch_uid="accounts-roles")
+
+
+def _roles_after_migrate(sender: AppConfig, **kwargs: object) -> None:
+    from django.apps import apps
+
+    # post_migrate comes once per app: act after the last one, when every permission exists.
+    if sender is list(apps.get_app_configs())[-1]:
+        from apps.accounts import services
+
+        services.roles_ensure()

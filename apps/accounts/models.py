@@ -25,11 +25,42 @@ class User(AbstractUser):
 
     username = None  # type: ignore[assignment]
     email = models.EmailField(unique=True)
+    default_currency = models.CharField(max_length=3, default="EUR")
+    language = models.CharField(max_length=8, default="en")
+    # E.164; verified by an SMS code once notifications can send SMS.
+    phone = models.CharField(max_length=20, blank=True, default="")
+    phone_verified = models.BooleanField(default=False)
+    # Closed accounts are kept (record keeping law) but can no longer log in.
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
 
+    class Meta:
+        constraints = (
+            models.UniqueConstraint(
+                fields=["phone"], condition=~models.Q(phone=""), name="user_phone_unique"
+            ),
+        )
+
     def __str__(self) -> str:
         return self.email
+
+
+class KnownDevice(models.Model):
+    """A device (by user agent) a user has logged in from: a new one triggers an alert."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="known_devices")
+    fingerprint = models.CharField(max_length=64)
+    name = models.CharField(max_length=255)
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = (
+            models.UniqueConstraint(fields=["user", "fingerprint"], name="known_device_unique"),
+        )
+
+    def __str__(self) -> str:
+        return self.name

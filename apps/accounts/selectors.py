@@ -1,8 +1,15 @@
 """Public reads of apps.accounts."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+from allauth.mfa.utils import is_mfa_enabled
 
 from apps.accounts.models import User
+from apps.accounts.roles import ROLES
 
 
 @dataclass(frozen=True)
@@ -28,5 +35,54 @@ def user_find_by_email(*, email: str) -> UserRef | None:
     return _ref(user) if user else None
 
 
+def user_find_by_phone(*, phone: str) -> UserRef | None:
+    user = User.objects.filter(phone=phone.strip(), phone_verified=True).first() if phone else None
+    return _ref(user) if user else None
+
+
 def users_by_id(*, user_ids: set[int]) -> dict[int, UserRef]:
     return {u.pk: _ref(u) for u in User.objects.filter(pk__in=user_ids)}
+
+
+def user_roles(*, user_id: int) -> list[str]:
+    names = User.objects.filter(pk=user_id, groups__name__in=ROLES).values_list(
+        "groups__name", flat=True
+    )
+    return sorted(names)
+
+
+def user_has_role(*, user: Any, roles: tuple[str, ...]) -> bool:
+    if user.is_superuser:
+        return True
+    return user.groups.filter(name__in=roles).exists()
+
+
+# Apps above accounts add to the profile (KYC: the tier) through these; accounts never
+# imports them.
+ProfileExtra = Callable[[int], dict[str, Any]]
+_profile_extras: list[ProfileExtra] = []
+
+
+def profile_extra_register(extra: ProfileExtra) -> None:
+    if extra not in _profile_extras:
+        _profile_extras.append(extra)
+
+
+def profile_get(*, user_id: int) -> dict[str, Any]:
+    user = User.objects.get(pk=user_id)
+    profile: dict[str, Any] = {
+        "id": user.pk,
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "default_currency": user.default_currency,
+        "language": user.language,
+        "phone": user.phone,
+        "phone_verified": user.phone_verified,
+        "roles": user_roles(user_id=user_id),
+        "mfa_enabled": is_mfa_enabled(user),
+        "date_joined": user.date_joined,
+    }
+    for extra in _profile_extras:
+        profile.update(extra(user_id))
+    return profile

@@ -1,10 +1,39 @@
 """Public writes of apps.accounts: other apps use only services, selectors and events."""
 
-from django.db import transaction
+from __future__ import annotations
 
-from apps.accounts.events import UserCreated
+from collections.abc import Callable
+
+from django.contrib.sessions.models import Session
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.accounts import errors
+from apps.accounts.events import UserClosed, UserCreated
 from apps.accounts.models import User
 from apps.core.events import publish
+
+__all__ = [
+    "AccountNotEmpty",
+    "closure_check_register",
+    "sessions_end",
+    "user_close",
+    "user_create",
+    "user_update_profile",
+]
+AccountNotEmpty = errors.AccountNotEmpty
+
+# Apps above accounts (wallets: "no money left") veto a closure through these, so accounts
+# need not import them. Each raises a DomainError to refuse.
+ClosureCheck = Callable[[int], None]
+_closure_checks: list[ClosureCheck] = []
+
+PROFILE_FIELDS = ("first_name", "last_name", "default_currency", "language", "phone")
+
+
+def closure_check_register(check: ClosureCheck) -> None:
+    if check not in _closure_checks:
+        _closure_checks.append(check)
 
 
 @transaction.atomic
@@ -12,6 +41,110 @@ def user_create(
     *, email: str, password: str | None, default_currency: str = "EUR", **fields: object
 ) -> int:
     """Create a user and announce it (a default wallet and a welcome message hang off it)."""
-    user = User.objects.create_user(email=email, password=password, **fields)
+    user = User.objects.create_user(
+        email=email, password=password, default_currency=default_currency, **fields
+    )
     publish(UserCreated(user_id=user.pk, email=user.email, default_currency=default_currency))
     return int(user.pk)
+
+
+@transaction.atomic
+def user_update_profile(*, user_id: int, **changes: str) -> None:
+    user = User.objects.select_for_update().get(pk=user_id)
+    for field, value in changes.items():
+        if field not in PROFILE_FIELDS:
+            raise ValueError(f"{field} is not a profile field")
+        if field == "phone" and value != user.phone:
+            user.phone_verified = False
+        setattr(user, field, value)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        if "user_phone_unique" in str(exc):
+            raise errors.PhoneTaken() from exc
+        raise
+
+
+@transaction.atomic
+def user_close(*, user_id: int) -> None:
+    """Close an account: refused while it holds money; login disabled, every session and token
+    ended; the data is kept for record keeping."""
+    user = User.objects.select_for_update().get(pk=user_id)
+    if user.closed_at is not None:
+        raise errors.AccountClosed()
+    for check in _closure_checks:
+        check(user_id)
+    user.closed_at = timezone.now()
+    user.is_active = False
+    user.save(update_fields=["closed_at", "is_active"])
+    sessions_end(user_id=user_id)
+    publish(UserClosed(user_id=user_id))
+
+
+def sessions_end(*, user_id: int) -> int:
+    """End every login session (and so every token family) of a user."""
+    from allauth.usersessions.models import UserSession
+
+    keys = list(UserSession.objects.filter(user_id=user_id).values_list("session_key", flat=True))
+    UserSession.objects.filter(user_id=user_id).delete()
+    deleted, _ = Session.objects.filter(session_key__in=keys).delete()
+    return deleted
+
+
+@transaction.atomic
+def roles_ensure() -> dict[str, int]:
+    """Create the staff role groups and give each exactly its permissions (idempotent; runs
+    after every migrate). Permissions of apps not built yet are added once they exist."""
+    from django.contrib.auth.models import Group, Permission
+
+    from apps.accounts.roles import PERMISSIONS
+
+    granted = {}
+    for role, names in PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = {tuple(name.split(".", 1)) for name in names}
+        perms = [
+            p
+            for p in Permission.objects.select_related("content_type").filter(
+                codename__in={codename for _, codename in wanted}
+            )
+            if (p.content_type.app_label, p.codename) in wanted
+        ]
+        group.permissions.set(perms)
+        granted[role] = len(perms)
+    return granted
+
+
+@transaction.atomic
+def staff_user_create(*, email: str, role: str, password: str | None = None) -> int:
+    """A staff member with one role; they enrol TOTP before the admin lets them in."""
+    from django.contrib.auth.models import Group
+
+    from apps.accounts.roles import ROLES
+
+    if role not in ROLES and role != "superuser":
+        raise ValueError(f"Unknown role {role!r}; one of {', '.join(ROLES)} or superuser.")
+    user = User.objects.create_user(
+        email=email,
+        password=password,
+        is_staff=True,
+        is_superuser=role == "superuser",
+    )
+    if role != "superuser":
+        user.groups.add(Group.objects.get(name=role))
+    return int(user.pk)
+
+
+@transaction.atomic
+def staff_otp_enrol(*, user_id: int) -> dict[str, object]:
+    """A confirmed TOTP device and ten static backup tokens for the admin (django-otp)."""
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user = User.objects.get(pk=user_id)
+    totp = TOTPDevice.objects.create(user=user, name="admin", confirmed=True)
+    static = StaticDevice.objects.create(user=user, name="backup", confirmed=True)
+    tokens = [StaticToken.random_token() for _ in range(10)]
+    StaticToken.objects.bulk_create(StaticToken(device=static, token=t) for t in tokens)
+    return {"otpauth_uri": totp.config_url, "backup_tokens": tokens}

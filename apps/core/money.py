@@ -10,6 +10,7 @@ from iso4217 import Currency
 # Minor-unit exponents from ISO 4217 (EUR 2, JPY 0, KWD 3). Codes without one (gold, SDR,
 # test codes) are not money this platform holds.
 EXPONENTS: dict[str, int] = {c.code: c.exponent for c in Currency if c.exponent is not None}
+CURRENCY_CODES: list[str] = sorted(EXPONENTS)  # one enum ("Currency") in the API schema
 
 
 class MoneyError(ValueError):

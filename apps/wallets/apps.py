@@ -6,4 +6,10 @@ class WalletsConfig(AppConfig):
     name = "apps.wallets"
 
     def ready(self) -> None:
-        from apps.wallets import handlers  # noqa: F401 - registers the event handlers
+        from apps.accounts import services as accounts_services
+        from apps.wallets import (
+            handlers,  # noqa: F401 - registers the event handlers
+            services,
+        )
+
+        accounts_services.closure_check_register(services.owner_wallets_close)

@@ -35,7 +35,3 @@ class LimitExceeded(DomainError):
 
 class WalletExists(DomainError):
     code, http_status, message = "wallet_exists", 409, "You already have a wallet in this currency."
-
-
-class WalletNotEmpty(DomainError):
-    code, http_status, message = "wallet_not_empty", 409, "The wallet still holds money."

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
 from apps.accounts import selectors as accounts_selectors
+from apps.accounts import services as accounts_services
 from apps.core.events import publish
 from apps.core.money import Money
 from apps.kyc import selectors as kyc_selectors
@@ -46,6 +47,7 @@ __all__ = [
     "wallet_set_status",
     "transfer_create",
     "default_wallet_ensure",
+    "owner_wallets_close",
     "LimitExceeded",
     "WalletFrozen",
     "WalletNotFound",
@@ -335,3 +337,24 @@ def transfer_create(
         )
     )
     return selectors.transfer_data(transfer)
+
+
+def owner_wallets_close(user_id: int) -> None:
+    """Close every wallet a user owns, refused while one holds money (account closure runs this
+    in its transaction). Closing first takes the ledger's shard locks, so no posting can land
+    between the balance check and the closure."""
+    for wallet in Wallet.objects.filter(owner_id=user_id).order_by("pk"):
+        wallet_set_status(
+            wallet_id=wallet.pk,
+            status=WalletStatus.CLOSED,
+            reason="account closed",
+            changed_by_id=user_id,
+        )
+        balance = ledger_selectors.account_balance(account_id=wallet.ledger_account_id)
+        if balance.posted.amount or balance.pending.amount:
+            raise accounts_services.AccountNotEmpty(
+                wallet_id=str(wallet.pk),
+                currency=wallet.currency,
+                posted=balance.posted.amount,
+                pending=balance.pending.amount,
+            )

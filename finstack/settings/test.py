@@ -2,9 +2,16 @@
 starts a real worker."""
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+
+from .keys import dev_rsa_private_key, fernet_key_from  # noqa: E402
+
+_DATA = Path(__file__).resolve().parents[2] / ".data"
+os.environ.setdefault("JWT_PRIVATE_KEY", dev_rsa_private_key(_DATA / "test-jwt-private.pem"))
+os.environ.setdefault("MFA_ENCRYPTION_KEYS", fernet_key_from(os.environ["SECRET_KEY"]))
 
 from .base import *  # noqa: E402, F403
 from .base import CACHES, DATABASES, STORAGES  # noqa: E402

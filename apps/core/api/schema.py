@@ -66,6 +66,8 @@ class AutoSchema(SpectacularAutoSchema):
         if not all(isinstance(p, AllowAny) for p in self.view.get_permissions()):
             codes[401] = {"not_authenticated", "authentication_failed"}
             codes[403] = {"permission_denied"}
+            for permission in self.view.get_permissions():  # e.g. mfa_required
+                codes[403] |= set(getattr(permission, "error_codes", ()))
         if self.view.get_throttles():
             codes[429] = {"throttled"}
         handler = getattr(self.view, self.method.lower(), None)

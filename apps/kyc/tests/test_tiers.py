@@ -48,9 +48,9 @@ def test_tier_change_is_announced_once(user):
     assert selectors.tier_of(user_id=user.pk) == 1
 
 
-def test_tier_admin_edits_limits(client, user):
+def test_tier_admin_edits_limits(client, user, otp_login):
     admin = get_user_model().objects.create_superuser("root@finstack.test", "pw")
-    client.force_login(admin)
+    otp_login(client, admin)
     page = client.get("/admin/kyc/tier/2/change/")
     assert page.status_code == 200
     assert "1000000" in page.content.decode()  # the limits inline, in minor units

@@ -18,8 +18,8 @@ def staff(email, *perms):
 
 
 @pytest.fixture
-def superuser_client(client):
-    client.force_login(get_user_model().objects.create_superuser("root@finstack.test", "pw"))
+def superuser_client(client, otp_login):
+    otp_login(client, get_user_model().objects.create_superuser("root@finstack.test", "pw"))
     return client
 
 
@@ -76,13 +76,13 @@ def test_history_pages_are_read_only(superuser_client, history):
     assert Transaction.objects.get(pk=txn).description == ""
 
 
-def test_maker_checker_through_the_admin(client):
+def test_maker_checker_through_the_admin(client, otp_login):
     wallet = open_wallet_account()
     maker = staff("maker@finstack.test", "add_adjustment", "view_adjustment", "approve_adjustment")
     checker = staff("checker@finstack.test", "view_adjustment", "approve_adjustment")
     adjustments = selectors.system_account_id(purpose="adjustments", currency="EUR")
 
-    client.force_login(maker)
+    otp_login(client, maker)
     response = client.post(
         "/admin/ledger/adjustment/add/",
         {
@@ -105,7 +105,7 @@ def test_maker_checker_through_the_admin(client):
     assert "must be approved by someone other" in response.content.decode()
     assert selectors.account_balance(account_id=wallet).posted == Money(0, "EUR")
 
-    client.force_login(checker)
+    otp_login(client, checker)
     response = client.post(
         "/admin/ledger/adjustment/",
         {"action": "approve", "_selected_action": [proposal.pk]},
@@ -118,9 +118,9 @@ def test_maker_checker_through_the_admin(client):
     assert selectors.transaction_get(transaction_id=proposal.transaction_id).kind == "adjustment"
 
 
-def test_inexact_amount_is_refused_by_the_form(client):
+def test_inexact_amount_is_refused_by_the_form(client, otp_login):
     maker = staff("maker2@finstack.test", "add_adjustment", "view_adjustment")
-    client.force_login(maker)
+    otp_login(client, maker)
     response = client.post(
         "/admin/ledger/adjustment/add/",
         {
@@ -136,7 +136,7 @@ def test_inexact_amount_is_refused_by_the_form(client):
     assert not Adjustment.objects.exists()
 
 
-def test_reject_and_permission_to_decide(client):
+def test_reject_and_permission_to_decide(client, otp_login):
     maker = staff("maker3@finstack.test", "add_adjustment", "view_adjustment")
     viewer = staff("viewer@finstack.test", "view_adjustment")
     checker = staff("checker3@finstack.test", "view_adjustment", "approve_adjustment")
@@ -148,13 +148,13 @@ def test_reject_and_permission_to_decide(client):
         proposed_by_id=maker.pk,
     )
 
-    client.force_login(viewer)  # may look, may not decide: the action is not offered
+    otp_login(client, viewer)  # may look, may not decide: the action is not offered
     page = client.get("/admin/ledger/adjustment/").content.decode()
     assert 'value="approve"' not in page
     client.post("/admin/ledger/adjustment/", {"action": "approve", "_selected_action": [proposal]})
     assert Adjustment.objects.get(pk=proposal).status == "proposed"
 
-    client.force_login(checker)
+    otp_login(client, checker)
     client.post("/admin/ledger/adjustment/", {"action": "reject", "_selected_action": [proposal]})
     assert Adjustment.objects.get(pk=proposal).status == "rejected"
     assert not Transaction.objects.filter(kind="adjustment").exists()

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.idempotency import idempotent
-from apps.core.money import EXPONENTS, Money
+from apps.core.money import CURRENCY_CODES, Money
 from apps.ledger.services import IdempotencyKeyReused, InsufficientFunds
 from apps.wallets import errors, selectors, services
 
@@ -34,7 +34,7 @@ class WalletSerializer(serializers.Serializer):
 
 
 def currency_field() -> serializers.ChoiceField:
-    return serializers.ChoiceField(choices=sorted(EXPONENTS))
+    return serializers.ChoiceField(choices=CURRENCY_CODES)
 
 
 class WalletListApi(APIView):

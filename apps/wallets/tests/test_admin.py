@@ -9,9 +9,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin_client_(client):
+def admin_client_(client, otp_login):
     user = get_user_model().objects.create_superuser("ops@finstack.test", "pw")
-    client.force_login(user)
+    otp_login(client, user)
     return client, user
 
 

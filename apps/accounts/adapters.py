@@ -1,0 +1,81 @@
+"""How allauth fits Finstack: new users announce themselves, e-mails leave after commit, TOTP
+secrets are encrypted, and a lockout says when to retry."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.internal import ratelimit
+from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from cryptography.fernet import Fernet, MultiFernet
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.functional import cached_property
+
+from apps.accounts.events import UserCreated
+from apps.core.events import publish
+
+
+def _announce(user: Any) -> None:
+    publish(UserCreated(user_id=user.pk, email=user.email, default_currency=user.default_currency))
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def save_user(self, request: Any, user: Any, form: Any, commit: bool = True) -> Any:
+        with transaction.atomic():
+            user = super().save_user(request, user, form, commit=commit)
+            if commit:
+                _announce(user)
+        return user
+
+    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
+        # No network call inside the request's transaction: the mail leaves once it commits.
+        send = super().send_mail
+        transaction.on_commit(lambda: send(template_prefix, email, context), robust=True)
+
+    def pre_authenticate(self, request: Any, **credentials: Any) -> None:
+        try:
+            super().pre_authenticate(request, **credentials)
+        except ValidationError:
+            request.retry_after = self._login_retry_after(request, **credentials)
+            raise
+
+    def _login_retry_after(self, request: Any, **credentials: Any) -> int:
+        """Seconds until the per-account or per-IP failure window lets a login through."""
+        key = self._get_login_attempts_cache_key(request, **credentials)
+        now, wait = time.time(), 1.0
+        for rate in ratelimit.get_rates(app="allauth.account", action="login_failed"):
+            cache_key = ratelimit.get_cache_key(
+                request, app="allauth.account", action="login_failed", rate=rate, key=key
+            )
+            hits = cache.get(cache_key, [])  # newest first
+            if len(hits) >= rate.amount:
+                wait = max(wait, hits[rate.amount - 1] + rate.duration - now)
+        return int(wait + 0.999)
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def save_user(self, request: Any, sociallogin: Any, form: Any = None) -> Any:
+        with transaction.atomic():
+            user = super().save_user(request, sociallogin, form)
+            _announce(user)
+        return user
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    """TOTP secrets at rest are Fernet tokens; the first key encrypts, every key decrypts."""
+
+    @cached_property
+    def _fernet(self) -> MultiFernet:
+        return MultiFernet([Fernet(k) for k in settings.MFA_ENCRYPTION_KEYS])
+
+    def encrypt(self, text: str) -> str:
+        return self._fernet.encrypt(text.encode()).decode()
+
+    def decrypt(self, encrypted_text: str) -> str:
+        return self._fernet.decrypt(encrypted_text.encode()).decode()

@@ -1,0 +1,73 @@
+"""DRF permissions other apps reuse: money leaving the platform, staff roles."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from allauth.account.authentication import get_authentication_records
+from allauth.headless.tokens.strategies.jwt import internal
+from allauth.mfa.utils import is_mfa_enabled
+from django.conf import settings
+from django.http import HttpRequest
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import BasePermission
+
+from apps.accounts import selectors
+
+
+class MfaRequired(PermissionDenied):
+    default_code = "mfa_required"
+    default_detail = "Turn on two-factor authentication to do this."
+
+
+class ReauthenticationRequired(PermissionDenied):
+    default_code = "reauthentication_required"
+    default_detail = "Confirm it is you: re-authenticate, then retry within a few minutes."
+
+
+def _token_session_request(request: Any) -> HttpRequest | None:
+    """A request whose session is the login session behind the JWT access token."""
+    payload = request.auth if isinstance(request.auth, dict) else None
+    session = internal.get_token_session(payload) if payload else None
+    if session is None:
+        return None
+    carrier = HttpRequest()
+    carrier.session = session
+    return carrier
+
+
+class RecentStrongAuth(BasePermission):
+    """Money leaving the platform (withdrawals, a new funding source): two-factor turned on
+    and a login or re-authentication within ACCOUNT_REAUTHENTICATION_TIMEOUT seconds."""
+
+    error_codes = (MfaRequired.default_code, ReauthenticationRequired.default_code)
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        user = request.user
+        if not is_mfa_enabled(user):
+            raise MfaRequired()
+        carrier = _token_session_request(request)
+        records = get_authentication_records(carrier, user) if carrier else []
+        newest = max((r.get("at", 0) for r in records), default=0)
+        if time.time() - newest > settings.ACCOUNT_REAUTHENTICATION_TIMEOUT:
+            raise ReauthenticationRequired()
+        return True
+
+
+def has_role(*roles: str) -> type[BasePermission]:
+    """Staff with one of these roles (or a superuser)."""
+
+    class HasRole(BasePermission):
+        message = "Your role does not allow this."
+
+        def has_permission(self, request: Any, view: Any) -> bool:
+            user = request.user
+            return bool(
+                user.is_authenticated
+                and user.is_staff
+                and selectors.user_has_role(user=user, roles=roles)
+            )
+
+    HasRole.__name__ = f"HasRole_{'_'.join(roles)}"
+    return HasRole

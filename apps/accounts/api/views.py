@@ -1,0 +1,77 @@
+from django.conf import settings
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.accounts import errors, selectors, services
+from apps.accounts.api.permissions import has_role
+from apps.accounts.roles import ROLES
+from apps.core.money import CURRENCY_CODES
+
+
+class ProfileSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    default_currency = serializers.CharField()
+    language = serializers.CharField()
+    phone = serializers.CharField()
+    phone_verified = serializers.BooleanField()
+    roles = serializers.ListField(child=serializers.CharField())
+    mfa_enabled = serializers.BooleanField()
+    kyc_tier = serializers.IntegerField(required=False)
+    date_joined = serializers.DateTimeField()
+
+
+class MeApi(APIView):
+    domain_errors = (errors.PhoneTaken,)
+
+    class InputSerializer(serializers.Serializer):
+        first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+        last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+        default_currency = serializers.ChoiceField(choices=CURRENCY_CODES, required=False)
+        language = serializers.ChoiceField(
+            choices=[code for code, _ in settings.LANGUAGES], required=False
+        )
+        phone = serializers.RegexField(
+            r"^(\+[1-9][0-9]{6,14})?$",
+            required=False,
+            allow_blank=True,
+            error_messages={"invalid": "Use the international format, e.g. +4915112345678."},
+        )
+
+    @extend_schema(responses={200: ProfileSerializer})
+    def get(self, request: Request) -> Response:
+        return Response(ProfileSerializer(selectors.profile_get(user_id=request.user.pk)).data)
+
+    @extend_schema(request=InputSerializer, responses={200: ProfileSerializer})
+    def patch(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        services.user_update_profile(user_id=request.user.pk, **serializer.validated_data)
+        return Response(ProfileSerializer(selectors.profile_get(user_id=request.user.pk)).data)
+
+
+class MeCloseApi(APIView):
+    domain_errors = (errors.AccountNotEmpty, errors.AccountClosed)
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        services.user_close(user_id=request.user.pk)
+        return Response(status=204)
+
+
+class CustomerApi(APIView):
+    """Staff look a customer up (support, compliance, operations)."""
+
+    permission_classes = (has_role(*ROLES),)
+
+    @extend_schema(responses={200: ProfileSerializer})
+    def get(self, request: Request, user_id: int) -> Response:
+        if selectors.user_get(user_id=user_id) is None:
+            raise NotFound()
+        return Response(ProfileSerializer(selectors.profile_get(user_id=user_id)).data)

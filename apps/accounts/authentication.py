@@ -1,0 +1,30 @@
+"""DRF authentication for /api/v1/: allauth's JWT access tokens, validated against the live
+session (logout, password reset and deactivation end it), with the session's last use kept
+for the devices list."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from allauth.headless.contrib.rest_framework.authentication import JWTTokenAuthentication
+from allauth.headless.tokens.strategies.jwt import internal
+from allauth.usersessions.models import UserSession
+from django.utils import timezone
+
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+class JWTAuthentication(JWTTokenAuthentication):
+    def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
+        user, payload = super().authenticate_credentials(key)
+        session_key = internal.session_key_from_sid(payload["sid"])
+        now = timezone.now()
+        # At most one write a minute per session; usually a no-op UPDATE on a unique index.
+        UserSession.objects.filter(
+            session_key=session_key, last_seen_at__lt=now - TOUCH_EVERY
+        ).update(last_seen_at=now)
+        return user, payload
+
+    def authenticate_header(self, request: Any) -> str:
+        return 'Bearer realm="api"'

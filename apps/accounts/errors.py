@@ -1,0 +1,14 @@
+from apps.core.errors import Conflict, DomainError
+
+
+class PhoneTaken(Conflict):
+    code, message = "phone_taken", "This phone number belongs to another account."
+
+
+class AccountNotEmpty(DomainError):
+    code, http_status = "account_not_empty", 409
+    message = "The account still holds money; withdraw or transfer it before closing."
+
+
+class AccountClosed(DomainError):
+    code, http_status, message = "account_closed", 409, "The account is already closed."

@@ -1,0 +1,36 @@
+"""allauth's JSON endpoints, made to fit the house rules."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+
+ALLAUTH_PREFIX = "/_allauth/"
+# allauth's per-action windows are a minute or less, except the per-account login lockout,
+# whose exact remaining time the account adapter works out.
+DEFAULT_RETRY_AFTER = 60
+
+
+class AllauthMiddleware:
+    """Each allauth write runs in one transaction, so the change and its domain events (user
+    created, password changed, MFA changed...) commit together; a refusal says when to retry."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith(ALLAUTH_PREFIX):
+            return self.get_response(request)
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            response = self.get_response(request)
+        else:
+            with transaction.atomic():
+                response = self.get_response(request)
+        retry_after = getattr(request, "retry_after", None)
+        if retry_after is None and response.status_code == 429:
+            retry_after = DEFAULT_RETRY_AFTER
+        if retry_after is not None:
+            response["Retry-After"] = str(retry_after)
+        return response

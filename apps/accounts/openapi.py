@@ -1,0 +1,51 @@
+"""One API document: allauth's headless OpenAPI spec merged into drf-spectacular's.
+
+allauth builds its spec with an internal function (allauth is pinned to one minor version in
+requirements/base.in; test_openapi covers this hook). Its component names are prefixed so they
+cannot collide with ours, and its operations get the operationIds they lack.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+PREFIX = "Allauth"
+
+
+def _allauth_spec() -> dict[str, Any]:
+    from allauth.headless.spec.internal.schema import get_schema
+
+    return get_schema()
+
+
+def _prefixed(spec: dict[str, Any]) -> dict[str, Any]:
+    text = json.dumps(spec)
+    text = re.sub(r'"#/components/(\w+)/([^"]+)"', rf'"#/components/\1/{PREFIX}\2"', text)
+    spec = json.loads(text)
+    spec["components"] = {
+        section: {f"{PREFIX}{name}": value for name, value in items.items()}
+        for section, items in spec.get("components", {}).items()
+    }
+    return spec
+
+
+def _operation_id(method: str, path: str) -> str:
+    words = re.sub(r"[^a-z0-9]+", "_", path.split("/v1/", 1)[-1].lower()).strip("_")
+    return f"allauth_{words}_{method}"
+
+
+def merge_allauth_schema(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict:
+    spec = _prefixed(_allauth_spec())
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if isinstance(operation, dict) and "responses" in operation:
+                operation.setdefault("operationId", _operation_id(method, path))
+        result["paths"][path] = item
+    components = result.setdefault("components", {})
+    for section, items in spec["components"].items():
+        components.setdefault(section, {}).update(items)
+    known = {tag["name"] for tag in result.get("tags", [])}
+    result.setdefault("tags", []).extend(t for t in spec.get("tags", []) if t["name"] not in known)
+    return result

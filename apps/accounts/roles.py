@@ -1,0 +1,50 @@
+"""Staff roles: Django groups with the permissions each job needs (ensured by a data migration
+and by `manage.py accounts_bootstrap`)."""
+
+from __future__ import annotations
+
+COMPLIANCE, OPERATIONS, SUPPORT = "compliance", "operations", "support"
+ROLES = (COMPLIANCE, OPERATIONS, SUPPORT)
+
+_READ_CUSTOMERS = [
+    "accounts.view_user",
+    "wallets.view_wallet",
+    "wallets.view_walletmember",
+    "wallets.view_walletstatuschange",
+    "wallets.view_transfer",
+    "kyc.view_customertier",
+]
+# app_label.codename; codenames of apps that are not built yet are skipped until they exist.
+PERMISSIONS: dict[str, list[str]] = {
+    COMPLIANCE: [
+        *_READ_CUSTOMERS,
+        "kyc.change_customertier",
+        "kyc.view_tier",
+        "kyc.view_tierlimit",
+        "ledger.view_account",
+        "ledger.view_transaction",
+        "ledger.view_entry",
+        "ledger.view_adjustment",
+        "ledger.approve_adjustment",
+        "wallets.change_wallet",  # freeze / unfreeze
+        "payments.view_deposit",
+        "payments.view_withdrawal",
+    ],
+    OPERATIONS: [
+        *_READ_CUSTOMERS,
+        "wallets.change_wallet",
+        "ledger.view_account",
+        "ledger.view_transaction",
+        "ledger.view_entry",
+        "ledger.view_adjustment",
+        "ledger.add_adjustment",
+        "ledger.view_verificationreport",
+        "core.view_outboxevent",
+        "core.view_idempotencyrecord",
+        "payments.view_deposit",
+        "payments.change_deposit",
+        "payments.view_withdrawal",
+        "payments.change_withdrawal",
+    ],
+    SUPPORT: _READ_CUSTOMERS,
+}
