@@ -7,11 +7,13 @@ import time
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
 from allauth.core.internal import ratelimit
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings
+from django.contrib.sites.shortcuts import get_current_site
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -34,9 +36,12 @@ class AccountAdapter(DefaultAccountAdapter):
         return user
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
-        # No network call inside the request's transaction: the mail leaves once it commits.
-        send = super().send_mail
-        transaction.on_commit(lambda: send(template_prefix, email, context), robust=True)
+        """Rendered now, sent once the request's transaction commits: no network call inside
+        it, and no code mailed for a change that rolled back."""
+        request = allauth_context.request
+        ctx = {"request": request, "email": email, "current_site": get_current_site(request)}
+        message = self.render_mail(template_prefix, email, {**ctx, **context})
+        transaction.on_commit(message.send, robust=True)
 
     def pre_authenticate(self, request: Any, **credentials: Any) -> None:
         try:

@@ -6,8 +6,10 @@ from collections.abc import Callable
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django_otp.middleware import OTPMiddleware
 
 ALLAUTH_PREFIX = "/_allauth/"
+ADMIN_PREFIX = "/admin/"
 # allauth's per-action windows are a minute or less, except the per-account login lockout,
 # whose exact remaining time the account adapter works out.
 DEFAULT_RETRY_AFTER = 60
@@ -34,3 +36,14 @@ class AllauthMiddleware:
         if retry_after is not None:
             response["Retry-After"] = str(retry_after)
         return response
+
+
+class AdminOTPMiddleware(OTPMiddleware):
+    """django-otp's middleware for the admin only. Elsewhere its wrapper around request.user
+    would pin the user read before allauth swaps in the token's session (every allauth call
+    with an access token would then look anonymous)."""
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(ADMIN_PREFIX):
+            return super().__call__(request)
+        return self.get_response(request)

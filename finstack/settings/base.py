@@ -59,7 +59,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "apps.accounts.middleware.AdminOTPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "apps.accounts.middleware.AllauthMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
