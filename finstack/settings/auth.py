@@ -58,6 +58,7 @@ ACCOUNT_RATE_LIMITS = {
 MFA_ADAPTER = "apps.accounts.adapters.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env("MFA_TOTP_ISSUER", default="Finstack")
+MFA_TOTP_TOLERANCE = 1  # one 30-second step either way: phones with a drifting clock
 # Fernet keys for TOTP secrets at rest; the first encrypts, all decrypt (rotation).
 MFA_ENCRYPTION_KEYS = env.list("MFA_ENCRYPTION_KEYS")
 
@@ -89,7 +90,7 @@ AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOGIN_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
 # Attempts are kept in PostgreSQL: the admin keeps working (and locking) when Redis is down.
-AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_HANDLER = "apps.accounts.admin_lockout.AdminLoginHandler"
 AXES_IPWARE_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0) or None
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True

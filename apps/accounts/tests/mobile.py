@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
+import time
 from typing import Any
 
 from django.core import mail
@@ -28,7 +32,7 @@ class MobileClient:
 
     def call(self, method: str, path: str, data: Any = None, *, bearer: bool = True) -> Any:
         """One request; after-commit work (e-mails, events) runs as it would in production."""
-        url = path if path.startswith("/api/") else f"{BASE}{path}"
+        url = path if path.startswith(("/api/", "/admin/")) else f"{BASE}{path}"
         with TestCase.captureOnCommitCallbacks(execute=True):
             response = getattr(self.http, method)(
                 url, data, format="json", **self._headers(bearer)
@@ -54,3 +58,28 @@ def last_code(email: str) -> str:
     """The six-digit code of the newest e-mail sent to this address."""
     message = [m for m in mail.outbox if email in m.to][-1]
     return re.search(r"\b(\d{6})\b", message.body).group(1)
+
+
+def totp(secret: str, at: float | None = None) -> str:
+    """RFC 6238 code, computed independently of allauth (SHA-1, 30 s, 6 digits)."""
+    key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
+    counter = int((time.time() if at is None else at) // 30)
+    mac = hmac.new(key, counter.to_bytes(8, "big"), hashlib.sha1).digest()
+    offset = mac[-1] & 0x0F
+    value = (int.from_bytes(mac[offset : offset + 4], "big") & 0x7FFFFFFF) % 1_000_000
+    return f"{value:06d}"
+
+
+def age_login(app: MobileClient, seconds: int) -> None:
+    """Make the app's last authentication `seconds` older (time passing, without sleeping)."""
+    from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
+    from allauth.headless.tokens.strategies.jwt import internal
+    from django.contrib.sessions.backends.db import SessionStore
+
+    payload = internal.decode_token(app.access, "access")
+    session = SessionStore(internal.session_key_from_sid(payload["sid"]))
+    records = session[AUTHENTICATION_METHODS_SESSION_KEY]
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+        {**r, "at": r["at"] - seconds} for r in records
+    ]
+    session.save()
