@@ -62,8 +62,9 @@ MFA_TOTP_TOLERANCE = 1  # one 30-second step either way: phones with a drifting 
 # Fernet keys for TOTP secrets at rest; the first encrypts, all decrypt (rotation).
 MFA_ENCRYPTION_KEYS = env.list("MFA_ENCRYPTION_KEYS")
 
-# Last use of a mobile session is touched by the JWT authentication, once a minute at most.
-USERSESSIONS_TRACK_ACTIVITY = False
+# Sessions list their last use. allauth's middleware that records it for cookie sessions is
+# left out; the JWT authentication touches it for the mobile API, once a minute at most.
+USERSESSIONS_TRACK_ACTIVITY = True
 
 SOCIALACCOUNT_ADAPTER = "apps.accounts.adapters.SocialAccountAdapter"
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # an IdP cannot take over an existing account
