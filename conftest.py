@@ -14,8 +14,8 @@ from rest_framework.test import APIClient
 
 @pytest.fixture(autouse=True)
 def _chart_of_accounts(request: pytest.FixtureRequest) -> None:
-    """System ledger accounts and KYC tiers come from data migrations; a transactional test's
-    flush removes them, so put them back for any test that uses the database."""
+    """System ledger accounts, KYC tiers and staff roles come from migrations; a transactional
+    test's flush removes them, so put them back for any test that uses the database."""
     marker = request.node.get_closest_marker("django_db")
     if marker is None and not {"db", "transactional_db"} & set(request.fixturenames):
         return
@@ -31,6 +31,12 @@ def _chart_of_accounts(request: pytest.FixtureRequest) -> None:
         ledger_services.chart_ensure()
     if not Tier.objects.exists():
         kyc_services.tiers_ensure()
+    from django.contrib.auth.models import Group
+
+    from apps.accounts import services as accounts_services
+
+    if not Group.objects.exists():
+        accounts_services.roles_ensure()
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ def _roles_after_migrate(sender: AppConfig, **kwargs: object) -> None:
     from django.apps import apps
 
     # post_migrate comes once per app: act after the last one, when every permission exists.
-    if sender is list(apps.get_app_configs())[-1]:
+    with_models = [config for config in apps.get_app_configs() if config.models_module]
+    if sender is with_models[-1]:
         from apps.accounts import services
 
         services.roles_ensure()

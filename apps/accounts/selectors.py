@@ -51,10 +51,10 @@ def user_roles(*, user_id: int) -> list[str]:
     return sorted(names)
 
 
-def user_has_role(*, user: Any, roles: tuple[str, ...]) -> bool:
-    if user.is_superuser:
-        return True
-    return user.groups.filter(name__in=roles).exists()
+def staff_has_role(*, user_id: int, roles: tuple[str, ...]) -> bool:
+    """An active staff member with one of these roles, or a superuser."""
+    staff = User.objects.filter(pk=user_id, is_active=True, is_staff=True)
+    return staff.filter(is_superuser=True).exists() or staff.filter(groups__name__in=roles).exists()
 
 
 # Apps above accounts add to the profile (KYC: the tier) through these; accounts never

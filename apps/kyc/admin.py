@@ -1,3 +1,4 @@
+from auditlog.registry import auditlog
 from django.contrib import admin
 
 from apps.kyc.models import CustomerTier, Tier, TierLimit
@@ -23,3 +24,9 @@ class CustomerTierAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False
+
+
+# Staff changes are logged with who, when and before/after (viewable by superusers).
+auditlog.register(Tier)
+auditlog.register(TierLimit)
+auditlog.register(CustomerTier)

@@ -3,6 +3,7 @@
 from decimal import Decimal
 from typing import Any
 
+from auditlog.registry import auditlog
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -223,3 +224,8 @@ class AdjustmentAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{adjustment.pk}: {error.message}", messages.ERROR)
             else:
                 self.message_user(request, f"{adjustment.pk}: {verb}.", messages.SUCCESS)
+
+
+# Staff changes are logged with who, when and before/after (viewable by superusers).
+auditlog.register(Adjustment)
+auditlog.register(Account, include_fields=["status"])

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from auditlog.registry import auditlog
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -147,3 +148,8 @@ class TransferAdmin(ReadOnlyAdmin):
     @admin.display(description="amount")
     def amount_major(self, obj: Transfer) -> str:
         return str(Money(obj.amount, obj.currency))
+
+
+# Staff changes are logged with who, when and before/after (viewable by superusers).
+auditlog.register(Wallet)
+auditlog.register(WalletMember)

@@ -64,9 +64,7 @@ def has_role(*roles: str) -> type[BasePermission]:
         def has_permission(self, request: Any, view: Any) -> bool:
             user = request.user
             return bool(
-                user.is_authenticated
-                and user.is_staff
-                and selectors.user_has_role(user=user, roles=roles)
+                user.is_authenticated and selectors.staff_has_role(user_id=user.pk, roles=roles)
             )
 
     HasRole.__name__ = f"HasRole_{'_'.join(roles)}"

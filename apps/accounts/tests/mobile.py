@@ -34,9 +34,7 @@ class MobileClient:
         """One request; after-commit work (e-mails, events) runs as it would in production."""
         url = path if path.startswith(("/api/", "/admin/")) else f"{BASE}{path}"
         with TestCase.captureOnCommitCallbacks(execute=True):
-            response = getattr(self.http, method)(
-                url, data, format="json", **self._headers(bearer)
-            )
+            response = getattr(self.http, method)(url, data, format="json", **self._headers(bearer))
         body = response.json() if response.content else None
         meta = (body or {}).get("meta", {}) if isinstance(body, dict) else {}
         self.session_token = meta.get("session_token", self.session_token)
@@ -79,7 +77,5 @@ def age_login(app: MobileClient, seconds: int) -> None:
     payload = internal.decode_token(app.access, "access")
     session = SessionStore(internal.session_key_from_sid(payload["sid"]))
     records = session[AUTHENTICATION_METHODS_SESSION_KEY]
-    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
-        {**r, "at": r["at"] - seconds} for r in records
-    ]
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = [{**r, "at": r["at"] - seconds} for r in records]
     session.save()

@@ -23,7 +23,12 @@ def test_profile_edit(app):
     changed = app.call(
         "patch",
         "/api/v1/me",
-        {"first_name": "Zoe", "default_currency": "GBP", "language": "en", "phone": "+447700900123"},
+        {
+            "first_name": "Zoe",
+            "default_currency": "GBP",
+            "language": "en",
+            "phone": "+447700900123",
+        },
     )
     assert changed.status_code == 200
     assert changed.body["first_name"] == "Zoe"
@@ -101,11 +106,14 @@ def test_closing_an_empty_account_ends_every_login(app):
     assert app.call("post", "/api/v1/me/close").status_code == 204
     assert app.call("get", "/api/v1/me").status_code == 401
     assert tablet.call("get", "/api/v1/me").status_code == 401
-    refresh = tablet.call("post", "/tokens/refresh", {"refresh_token": tablet.refresh}, bearer=False)
+    refresh = tablet.call(
+        "post", "/tokens/refresh", {"refresh_token": tablet.refresh}, bearer=False
+    )
     assert refresh.status_code in (400, 401)
     assert MobileClient().log_in(EMAIL, PASSWORD).status_code != 200
     user = get_user_model().objects.get(email=EMAIL)  # kept, as the law asks
-    assert user.closed_at is not None and not user.is_active
+    assert user.closed_at is not None
+    assert not user.is_active
     assert OutboxEvent.objects.filter(type="accounts.user_closed").count() == 1
     from apps.wallets import selectors as wallet_selectors
 

@@ -28,7 +28,8 @@ def test_sign_up_verify_by_code_then_call_the_api():
     assert flows["verify_email"]["is_pending"] is True
     assert "session_token" in started.body["meta"]
     code = last_code(EMAIL)
-    assert len(code) == 6 and code.isdigit()
+    assert len(code) == 6
+    assert code.isdigit()
     assert "Finstack" in mail.outbox[-1].subject
 
     verified = app.call("post", "/auth/email/verify", {"key": code})
@@ -100,7 +101,10 @@ def test_refresh_rotates_and_a_reused_refresh_token_ends_the_family(app):
     first_refresh = app.refresh
     rotated = app.call("post", "/tokens/refresh", {"refresh_token": first_refresh}, bearer=False)
     assert rotated.status_code == 200
-    second_refresh, access = rotated.body["data"]["refresh_token"], rotated.body["data"]["access_token"]
+    second_refresh, access = (
+        rotated.body["data"]["refresh_token"],
+        rotated.body["data"]["access_token"],
+    )
     assert second_refresh != first_refresh
     app.access = access
     assert app.call("get", "/api/v1/me").status_code == 200

@@ -54,14 +54,37 @@ def test_freeze_asks_for_a_reason_then_keeps_it(admin_client_):
 
 
 def test_wallet_freeze_command(capsys):
+    from auditlog.models import LogEntry
+    from django.contrib.auth.models import Group
+
     wallet = make_wallet()
-    call_command("wallet_freeze", str(wallet.pk), "--reason", "court order")
+    officer = get_user_model().objects.create_user("cleo@finstack.test", "pw", is_staff=True)
+    officer.groups.add(Group.objects.get(name="compliance"))
+    by = ("--by", "cleo@finstack.test")
+    call_command("wallet_freeze", str(wallet.pk), "--reason", "court order", *by)
     assert Wallet.objects.get(pk=wallet.pk).status == "frozen"
-    call_command("wallet_freeze", str(wallet.pk), "--reason", "lifted", "--unfreeze")
+    call_command("wallet_freeze", str(wallet.pk), "--reason", "lifted", "--unfreeze", *by)
     assert Wallet.objects.get(pk=wallet.pk).status == "active"
-    assert [c.reason for c in WalletStatusChange.objects.order_by("created_at")] == [
-        "court order",
-        "lifted",
+    changes = WalletStatusChange.objects.order_by("created_at")
+    assert [(c.reason, c.changed_by_id) for c in changes] == [
+        ("court order", officer.pk),
+        ("lifted", officer.pk),
+    ]
+    logged = LogEntry.objects.get_for_object(wallet).filter(action=LogEntry.Action.UPDATE)
+    logged = logged.order_by("timestamp")
+    assert [(e.actor_id, e.changes_dict["status"]) for e in logged] == [
+        (officer.pk, ["active", "frozen"]),
+        (officer.pk, ["frozen", "active"]),
     ]
     with pytest.raises(CommandError, match="No wallet"):
-        call_command("wallet_freeze", "00000000-0000-0000-0000-000000000000", "--reason", "x")
+        call_command("wallet_freeze", "00000000-0000-0000-0000-000000000000", "--reason", "x", *by)
+
+
+def test_wallet_freeze_needs_a_staff_member_with_the_role():
+    wallet = make_wallet()
+    get_user_model().objects.create_user("sam@finstack.test", "pw", is_staff=True)  # no role
+    for by in ("sam@finstack.test", "nobody@finstack.test"):
+        with pytest.raises(CommandError, match="not a compliance or operations"):
+            call_command("wallet_freeze", str(wallet.pk), "--reason", "x", "--by", by)
+    assert Wallet.objects.get(pk=wallet.pk).status == "active"
+    assert not WalletStatusChange.objects.exists()

@@ -1,8 +1,13 @@
 from uuid import UUID
 
+from auditlog.context import set_actor
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from apps.accounts import selectors as accounts_selectors
 from apps.wallets import services
+
+ROLES = ("compliance", "operations")
 
 
 class Command(BaseCommand):
@@ -12,15 +17,23 @@ class Command(BaseCommand):
         parser.add_argument("wallet_id", type=UUID)
         parser.add_argument("--reason", required=True)
         parser.add_argument("--unfreeze", action="store_true")
+        parser.add_argument(
+            "--by", required=True, help="e-mail of the compliance/operations staff member acting"
+        )
 
     def handle(
-        self, *args: object, wallet_id: UUID, reason: str, unfreeze: bool, **options: object
+        self, *args: object, wallet_id: UUID, reason: str, unfreeze: bool, by: str, **kw: object
     ) -> None:
+        staff = accounts_selectors.user_find_by_email(email=by)
+        if staff is None or not accounts_selectors.staff_has_role(user_id=staff.id, roles=ROLES):
+            raise CommandError(f"{by} is not a compliance or operations staff member.")
         status = "active" if unfreeze else "frozen"
-        try:
-            services.wallet_set_status(
-                wallet_id=wallet_id, status=status, reason=reason, changed_by_id=None
-            )
-        except services.WalletNotFound:
-            raise CommandError(f"No wallet {wallet_id}.") from None
+        # The staff action log names who did it, as it does for admin changes.
+        with set_actor(get_user_model().objects.get(pk=staff.id)):
+            try:
+                services.wallet_set_status(
+                    wallet_id=wallet_id, status=status, reason=reason, changed_by_id=staff.id
+                )
+            except services.WalletNotFound:
+                raise CommandError(f"No wallet {wallet_id}.") from None
         self.stdout.write(self.style.SUCCESS(f"wallet {wallet_id} is {status}"))
