@@ -134,8 +134,12 @@ def test_the_staff_log_records_admin_changes_and_only_superusers_read_it(client,
     assert page.status_code == 200
     form = page.context["adminform"].form
     data = {k: v for k, v in form.initial.items() if v is not None and k != "groups"}
-    data.update(first_name="Cass", groups=[compliance.pk], date_joined_0="2026-01-01",
-                date_joined_1="00:00:00")
+    data.update(
+        first_name="Cass",
+        groups=[compliance.pk],
+        date_joined_0="2026-01-01",
+        date_joined_1="00:00:00",
+    )
     data.pop("date_joined", None)
     data.pop("last_login", None)
     data.pop("closed_at", None)
