@@ -3,7 +3,7 @@
     .venv/bin/python bench/api_bench.py [--requests 2000] [--clients 1,4,16]
 
 Starts gunicorn (production settings, 127.0.0.1 only) on its own database, creates funded
-users with sessions, then for each client count sends a bounded number of authenticated,
+users with JWT access tokens, then for each client count sends a bounded number of authenticated,
 idempotent POST /api/v1/transfers and, in the same run, GETs of a bare endpoint that does one
 indexed SELECT. Prints requests/s, p50/p99 latency and the ratio; checks every answer was 201
 (or 200) and that the ledger verifies clean afterwards.
@@ -25,13 +25,15 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/finstack_apibench"
 PORT = 8799
 USERS = 64
-CSRF = "b" * 32  # any well-formed token: cookie and header must match
 
 
 def environment(url: str) -> dict[str, str]:
+    from finstack.settings.keys import dev_rsa_private_key, fernet_key_from
+
     return {
         **os.environ,
         "DATABASE_URL": url,
@@ -44,11 +46,14 @@ def environment(url: str) -> dict[str, str]:
         "THROTTLE_USER": "1000000/min",
         "THROTTLE_ANON": "1000000/min",
         "PYTHONPATH": str(ROOT),
+        "JWT_PRIVATE_KEY": dev_rsa_private_key(ROOT / ".data" / "bench-jwt-private.pem"),
+        "JWT_ACCESS_TOKEN_SECONDS": "3600",  # outlives the run
+        "MFA_ENCRYPTION_KEYS": fernet_key_from("bench"),
     }
 
 
 def prepare(url: str) -> list[dict[str, str]]:
-    """Fresh database, migrated, with funded users and their session cookies."""
+    """Fresh database, migrated, with funded users and their JWT access tokens."""
     import psycopg
 
     admin, name = url.rsplit("/", 1)
@@ -60,6 +65,7 @@ def prepare(url: str) -> list[dict[str, str]]:
     import django
 
     django.setup()
+    from allauth.headless.tokens.strategies.jwt import internal
     from django.contrib.auth import get_user_model
     from django.contrib.sessions.backends.db import SessionStore
     from django.core.management import call_command
@@ -86,10 +92,11 @@ def prepare(url: str) -> list[dict[str, str]]:
         )
         session = SessionStore()
         session["_auth_user_id"] = str(user.pk)
-        session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+        session["_auth_user_backend"] = "allauth.account.auth_backends.AuthenticationBackend"
         session["_auth_user_hash"] = user.get_session_auth_hash()
-        session.create()
-        users.append({"id": str(user.pk), "wallet": str(wallet), "session": session.session_key})
+        session.create()  # a login session, as the app gets one, and an access token for it
+        token = internal.create_access_token(user, session, {})
+        users.append({"id": str(user.pk), "wallet": str(wallet), "token": token})
     return users
 
 
@@ -97,11 +104,7 @@ def client(args: tuple[str, list[dict[str, str]], int, int, mp.Barrier]) -> list
     kind, users, count, seed, barrier = args
     conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
     me, peer = users[seed % len(users)], users[(seed + 1) % len(users)]
-    headers = {
-        "Cookie": f"sessionid={me['session']}; csrftoken={CSRF}",
-        "X-CSRFToken": CSRF,
-        "Content-Type": "application/json",
-    }
+    headers = {"Authorization": f"Bearer {me['token']}", "Content-Type": "application/json"}
     body = json.dumps(
         {
             "source_wallet": me["wallet"],

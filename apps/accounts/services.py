@@ -38,12 +38,21 @@ def closure_check_register(check: ClosureCheck) -> None:
 
 @transaction.atomic
 def user_create(
-    *, email: str, password: str | None, default_currency: str = "EUR", **fields: object
+    *,
+    email: str,
+    password: str | None,
+    default_currency: str = "EUR",
+    email_verified: bool = False,
+    **fields: object,
 ) -> int:
-    """Create a user and announce it (a default wallet and a welcome message hang off it)."""
+    """Create a user outside the sign-up flow (operators, demo data) and announce it (a default
+    wallet and a welcome message hang off it). `email_verified` skips the e-mailed code."""
+    from allauth.account.models import EmailAddress
+
     user = User.objects.create_user(
         email=email, password=password, default_currency=default_currency, **fields
     )
+    EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=email_verified)
     publish(UserCreated(user_id=user.pk, email=user.email, default_currency=default_currency))
     return int(user.pk)
 

@@ -31,6 +31,7 @@ class Command(BaseCommand):
         if not settings.DEBUG and not force:
             raise CommandError("seed_demo writes known passwords: refused with DEBUG off.")
         users = get_user_model()
+        self.admin_enrolment = None
         opening = ledger_selectors.system_account_id(purpose="opening_balances", currency="EUR")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for email, is_staff, is_superuser, funds, role in DEMO_USERS:
@@ -41,9 +42,14 @@ class Command(BaseCommand):
                     password=DEMO_PASSWORD,
                     is_staff=is_staff,
                     is_superuser=is_superuser,
+                    email_verified=True,
                 )
+                if is_staff:
+                    self.admin_enrolment = accounts_services.staff_otp_enrol(user_id=user_id)
             else:
                 user_id = user.pk
+                if is_staff:
+                    self.admin_enrolment = _enrolment_of(user)
             wallet_id = wallets_services.default_wallet_ensure(owner_id=user_id, currency="EUR")
             if funds:
                 kyc_services.customer_tier_set(user_id=user_id, level=2)
@@ -57,3 +63,20 @@ class Command(BaseCommand):
                     description="Demo money",
                 )
             self.stdout.write(f"  {email:<24} {role}")
+        if self.admin_enrolment:
+            self.stdout.write("The admin asks for a TOTP code after the password. Scan this into")
+            self.stdout.write("an authenticator app (demo data: printed on every start):")
+            self.stdout.write(f"  {self.admin_enrolment['otpauth_uri']}")
+            tokens = " ".join(self.admin_enrolment["backup_tokens"])
+            self.stdout.write(f"  or use a backup token (pick 'backup' as device): {tokens}")
+
+
+def _enrolment_of(user: object) -> dict[str, object] | None:
+    from django_otp.plugins.otp_static.models import StaticToken
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user).first()
+    if device is None:
+        return None
+    tokens = StaticToken.objects.filter(device__user=user).values_list("token", flat=True)
+    return {"otpauth_uri": device.config_url, "backup_tokens": list(tokens)}
