@@ -20,6 +20,7 @@ WORKDIR /app
 COPY --chown=finstack:finstack . /app
 # collectstatic needs settings but no database or real secret.
 RUN SECRET_KEY=build-only DATABASE_URL=postgres://build@localhost/build \
+    JWT_PRIVATE_KEY=build-only MFA_ENCRYPTION_KEYS=build-only \
     python manage.py collectstatic --no-input
 USER finstack
 EXPOSE 8000

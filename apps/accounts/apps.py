@@ -6,6 +6,10 @@ class AccountsConfig(AppConfig):
     name = "apps.accounts"
 
     def ready(self) -> None:
+        # allauth loads the JWT key through a lazy proxy of `cryptography` that falls back to
+        # the real package once any of it is imported (Fernet, for MFA secrets), and then
+        # finds `serialization` missing: issuing a token raised AttributeError. Load it now.
+        import cryptography.hazmat.primitives.serialization  # noqa: F401
         from django.db.models.signals import post_migrate
 
         from apps.accounts import signals

@@ -154,11 +154,15 @@ def wallet_set_status(
 
 
 def _resolve_destination(destination: str, currency: str) -> Wallet:
-    """A wallet id, or a recipient's email: their personal wallet in the currency."""
+    """A wallet id, or a recipient's email or verified phone number (E.164): their personal
+    wallet in the currency."""
     try:
         wallet = Wallet.objects.filter(pk=UUID(destination)).first()
     except ValueError:
-        user = accounts_selectors.user_find_by_email(email=destination)
+        if destination.startswith("+"):
+            user = accounts_selectors.user_find_by_phone(phone=destination)
+        else:
+            user = accounts_selectors.user_find_by_email(email=destination)
         wallet = (
             Wallet.objects.filter(owner_id=user.id, currency=currency, is_shared=False).first()
             if user and user.is_active

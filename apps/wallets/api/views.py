@@ -221,7 +221,8 @@ class TransferCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         source_wallet = serializers.UUIDField()
         destination = serializers.CharField(
-            max_length=254, help_text="A wallet id, or the recipient's email address."
+            max_length=254,
+            help_text="A wallet id, or the recipient's email address or verified phone (+E.164).",
         )
         amount = serializers.IntegerField(
             min_value=1, max_value=10**15, help_text="In minor units (1050 = 10.50 EUR)."

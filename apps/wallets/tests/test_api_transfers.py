@@ -67,6 +67,24 @@ def test_transfer_to_a_recipient_by_email(auth_client):
     assert balance_of(target) == 100
 
 
+def test_transfer_to_a_recipient_by_verified_phone_only(auth_client):
+    source = make_wallet(funded=1000)
+    bob, eve = make_user("bob@finstack.test"), make_user("eve@finstack.test")
+    target = make_wallet(bob)
+    make_wallet(eve)
+    type(bob).objects.filter(pk=bob.pk).update(phone="+4915112345678", phone_verified=True)
+    type(eve).objects.filter(pk=eve.pk).update(phone="+4915199999999", phone_verified=False)
+    client = auth_client(source.owner)
+    response = send(client, source, "+4915112345678", 100)
+    assert response.status_code == 201
+    assert response.json()["destination_wallet"] == str(target.pk)
+    # An unverified number may belong to anybody: it finds no one, and nothing moves.
+    refused = send(client, source, "+4915199999999", 100, key="k-2")
+    assert refused.status_code == 404
+    assert refused.json()["error"]["code"] == "recipient_not_found"
+    assert (balance_of(source), balance_of(target)) == (900, 100)
+
+
 def test_replay_returns_the_stored_answer_without_moving_money_again(auth_client):
     source, target = make_wallet(funded=1000), make_wallet()
     client = auth_client(source.owner)
