@@ -12,3 +12,8 @@ class AccountNotEmpty(DomainError):
 
 class AccountClosed(DomainError):
     code, http_status, message = "account_closed", 409, "The account is already closed."
+
+
+class TotpSetupNotStarted(DomainError):
+    code, http_status = "totp_setup_not_started", 404
+    message = "Start the set-up first: GET /_allauth/app/v1/account/authenticators/totp."

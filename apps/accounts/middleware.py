@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from redis.exceptions import RedisError
 from django_otp.middleware import OTPMiddleware
 
+logger = logging.getLogger(__name__)
 ALLAUTH_PREFIX = "/_allauth/"
 ADMIN_PREFIX = "/admin/"
 # allauth's per-action windows are a minute or less, except the per-account login lockout,
@@ -30,6 +33,30 @@ class AllauthMiddleware:
         else:
             with transaction.atomic():
                 response = self.get_response(request)
+        return self._with_retry_after(request, response)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """Login counters live in Redis: without it, refuse (fail closed) with a clear 503 in
+        allauth's error shape rather than a 500 page."""
+        if request.path.startswith(ALLAUTH_PREFIX) and isinstance(exception, RedisError):
+            logger.error("allauth refused: Redis unavailable (%s)", exception)
+            if transaction.get_connection().in_atomic_block:
+                transaction.set_rollback(True)  # nothing half-written
+            body = {
+                "status": 503,
+                "errors": [
+                    {
+                        "code": "service_unavailable",
+                        "message": "Sign-in is briefly unavailable; retry in a moment.",
+                    }
+                ],
+            }
+            response = JsonResponse(body, status=503)
+            response["Retry-After"] = "30"
+            return response
+        return None
+
+    def _with_retry_after(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         retry_after = getattr(request, "retry_after", None)
         if retry_after is None and response.status_code == 429:
             retry_after = DEFAULT_RETRY_AFTER

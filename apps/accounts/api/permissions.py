@@ -26,7 +26,7 @@ class ReauthenticationRequired(PermissionDenied):
     default_detail = "Confirm it is you: re-authenticate, then retry within a few minutes."
 
 
-def _token_session_request(request: Any) -> HttpRequest | None:
+def token_session_request(request: Any) -> HttpRequest | None:
     """A request whose session is the login session behind the JWT access token."""
     payload = request.auth if isinstance(request.auth, dict) else None
     session = internal.get_token_session(payload) if payload else None
@@ -47,7 +47,7 @@ class RecentStrongAuth(BasePermission):
         user = request.user
         if not is_mfa_enabled(user):
             raise MfaRequired()
-        carrier = _token_session_request(request)
+        carrier = token_session_request(request)
         records = get_authentication_records(carrier, user) if carrier else []
         newest = max((r.get("at", 0) for r in records), default=0)
         if time.time() - newest > settings.ACCOUNT_REAUTHENTICATION_TIMEOUT:

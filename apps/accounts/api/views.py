@@ -1,4 +1,11 @@
+import io
+
+import qrcode
+from allauth.mfa.adapter import get_adapter as get_mfa_adapter
+from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY
 from django.conf import settings
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
@@ -7,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts import errors, selectors, services
-from apps.accounts.api.permissions import has_role
+from apps.accounts.api.permissions import has_role, token_session_request
 from apps.accounts.roles import ROLES
 from apps.core.money import CURRENCY_CODES
 
@@ -63,6 +70,25 @@ class MeCloseApi(APIView):
     def post(self, request: Request) -> Response:
         services.user_close(user_id=request.user.pk)
         return Response(status=204)
+
+
+class TotpQrCodeApi(APIView):
+    """The pending TOTP secret as a QR code PNG, for a second device's authenticator app."""
+
+    domain_errors = (errors.TotpSetupNotStarted,)
+
+    @extend_schema(responses={(200, "image/png"): OpenApiTypes.BINARY})
+    def get(self, request: Request) -> HttpResponse:
+        carrier = token_session_request(request)
+        secret = carrier.session.get(SECRET_SESSION_KEY) if carrier else None
+        if not secret:
+            raise errors.TotpSetupNotStarted()
+        image = qrcode.make(get_mfa_adapter().build_totp_url(request.user, secret))
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        response = HttpResponse(buffer.getvalue(), content_type="image/png")
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 class CustomerApi(APIView):
