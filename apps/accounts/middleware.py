@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from redis.exceptions import RedisError
 from django_otp.middleware import OTPMiddleware
+from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 ALLAUTH_PREFIX = "/_allauth/"
