@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.functional import cached_property
 
+from apps.accounts import services
 from apps.accounts.events import UserCreated
 from apps.core.events import publish
 
@@ -41,7 +42,20 @@ class AccountAdapter(DefaultAccountAdapter):
         request = allauth_context.request
         ctx = {"request": request, "email": email, "current_site": get_current_site(request)}
         message = self.render_mail(template_prefix, email, {**ctx, **context})
-        transaction.on_commit(message.send, robust=True)
+        sender = services.mail_sender()
+        if sender is None:
+            transaction.on_commit(message.send, robust=True)
+            return
+        html = next(
+            (c for c, kind in getattr(message, "alternatives", []) if kind == "text/html"), ""
+        )
+        values = {k: v for k, v in context.items() if isinstance(v, str | int)}
+        sender(
+            template=template_prefix,
+            email=email,
+            context=values,
+            fallback=(message.subject, message.body, html),
+        )
 
     def pre_authenticate(self, request: Any, **credentials: Any) -> None:
         try:

@@ -40,6 +40,27 @@ def user_find_by_phone(*, phone: str) -> UserRef | None:
     return _ref(user) if user else None
 
 
+@dataclass(frozen=True)
+class Contact:
+    id: int
+    email: str
+    phone: str  # "" unless verified
+    language: str
+    display_name: str
+    is_active: bool
+
+
+def user_contact(*, user_id: int) -> Contact | None:
+    """How to reach a user: verified phone only, their language."""
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        return None
+    phone = user.phone if user.phone_verified else ""
+    return Contact(
+        user.pk, user.email, phone, user.language, _ref(user).display_name, user.is_active
+    )
+
+
 def users_by_id(*, user_ids: set[int]) -> dict[int, UserRef]:
     return {u.pk: _ref(u) for u in User.objects.filter(pk__in=user_ids)}
 

@@ -16,6 +16,8 @@ from apps.core.events import publish
 __all__ = [
     "AccountNotEmpty",
     "closure_check_register",
+    "mail_sender",
+    "mail_sender_register",
     "sessions_end",
     "user_close",
     "user_create",
@@ -28,7 +30,20 @@ AccountNotEmpty = errors.AccountNotEmpty
 ClosureCheck = Callable[[int], None]
 _closure_checks: list[ClosureCheck] = []
 
+# Notifications (above accounts) registers how account mails are sent; until one is
+# registered, allauth sends them itself.
+MailSender = Callable[..., object]
+_mail_senders: list[MailSender] = []
+
 PROFILE_FIELDS = ("first_name", "last_name", "default_currency", "language", "phone")
+
+
+def mail_sender_register(sender: MailSender) -> None:
+    _mail_senders[:] = [sender]
+
+
+def mail_sender() -> MailSender | None:
+    return _mail_senders[0] if _mail_senders else None
 
 
 def closure_check_register(check: ClosureCheck) -> None:

@@ -109,6 +109,7 @@ def handle(event_id: UUID, handler_name: str) -> bool:
         log.error("outbox: no handler %s for %s %s", handler_name, row.type, event_id)
         return False
     token = context.request_id.set(row.request_id or context.request_id.get())
+    event_token = context.event_id.set(str(event_id))
     try:
         with transaction.atomic():
             # Claim first: a concurrent duplicate blocks here until we commit, then skips.
@@ -123,4 +124,5 @@ def handle(event_id: UUID, handler_name: str) -> bool:
             handler(decode(row.type, row.payload))
         return True
     finally:
+        context.event_id.reset(event_token)
         context.request_id.reset(token)

@@ -214,6 +214,8 @@ from .auth import *  # noqa: E402, F403
 
 # --- i18n, static, media, email ---------------------------------------------------------------
 LANGUAGE_CODE = "en"
+# Languages users can pick (GET/PATCH /api/v1/me); messages have templates in each.
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -285,3 +287,24 @@ KYC_DEFAULT_LIMITS = {
 # --- Wallets ------------------------------------------------------------------------------------
 # Fee per P2P transfer, in minor units of the transfer's currency (0: free).
 WALLETS_P2P_FEE = env.int("WALLETS_P2P_FEE", default=0)
+
+# --- Notifications ------------------------------------------------------------------------------
+NOTIFICATIONS_BACKENDS = {
+    "email": "apps.notifications.channels.basic.DjangoEmail",  # EMAIL_URL picks the transport
+    # "apps.notifications.channels.providers.HttpSms" with SMS_API_URL, SMS_API_TOKEN
+    "sms": env("NOTIFICATIONS_SMS_BACKEND", default="apps.notifications.channels.basic.Console"),
+    # "apps.notifications.channels.providers.Fcm" with FCM_PROJECT_ID, FCM_CREDENTIALS_FILE
+    "push": env("NOTIFICATIONS_PUSH_BACKEND", default="apps.notifications.channels.basic.Console"),
+}
+SMS_API_URL = env("SMS_API_URL", default="")
+SMS_API_TOKEN = env("SMS_API_TOKEN", default="")
+SMS_SENDER = env("SMS_SENDER", default="Finstack")
+FCM_PROJECT_ID = env("FCM_PROJECT_ID", default="")
+FCM_CREDENTIALS_FILE = env("FCM_CREDENTIALS_FILE", default="")
+NOTIFICATIONS_MAX_RETRIES = env.int("NOTIFICATIONS_MAX_RETRIES", default=8)
+NOTIFICATIONS_RETRY_BASE_SECONDS = env.int("NOTIFICATIONS_RETRY_BASE_SECONDS", default=5)
+# A transfer of at least this much (minor units) also sends a security alert to the sender.
+NOTIFICATIONS_LARGE_AMOUNT = {"EUR": 100_000, "USD": 100_000, "GBP": 100_000}
+CELERY_BEAT_SCHEDULE |= {
+    "notifications.requeue": {"task": "notifications.requeue", "schedule": 60.0},
+}

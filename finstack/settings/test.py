@@ -27,3 +27,8 @@ _RUN = DATABASES["default"]["NAME"]
 CACHES["default"]["KEY_PREFIX"] = f"test-{_RUN}"
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 CELERY_TASK_DEFAULT_QUEUE = f"test-{_RUN}"
+NOTIFICATIONS_BACKENDS = {
+    "email": "apps.notifications.channels.basic.DjangoEmail",
+    "sms": "apps.notifications.channels.basic.Memory",
+    "push": "apps.notifications.channels.basic.Memory",
+}

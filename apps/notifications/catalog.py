@@ -1,0 +1,37 @@
+"""What Finstack tells its users: each kind of message, its category and channels.
+
+Critical kinds (security, codes, money movement) ignore preferences. The words live in
+templates/notifications/<kind>.txt (and <kind>.<language>.txt)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EMAIL, SMS, PUSH, IN_APP = "email", "sms", "push", "in_app"
+CHANNELS = (EMAIL, SMS, PUSH, IN_APP)
+SECURITY, MONEY, ACCOUNT, KYC, MARKETING = "security", "money", "account", "kyc", "marketing"
+CATEGORIES = (SECURITY, MONEY, ACCOUNT, KYC, MARKETING)
+
+
+@dataclass(frozen=True)
+class Kind:
+    category: str
+    channels: tuple[str, ...]
+    critical: bool = False
+
+
+KINDS: dict[str, Kind] = {
+    "welcome": Kind(ACCOUNT, (EMAIL, IN_APP)),
+    "new_device_login": Kind(SECURITY, (EMAIL, PUSH, IN_APP), critical=True),
+    "password_changed": Kind(SECURITY, (EMAIL, IN_APP), critical=True),
+    "mfa_changed": Kind(SECURITY, (EMAIL, IN_APP), critical=True),
+    "money_received": Kind(MONEY, (PUSH, IN_APP, EMAIL), critical=True),
+    "transfer_sent": Kind(MONEY, (PUSH, IN_APP), critical=True),
+    "large_transaction": Kind(SECURITY, (EMAIL, SMS, PUSH), critical=True),
+    "wallet_frozen": Kind(ACCOUNT, (EMAIL, IN_APP), critical=True),
+    "kyc_tier_changed": Kind(KYC, (EMAIL, PUSH, IN_APP)),
+    "account_closed": Kind(ACCOUNT, (EMAIL,), critical=True),
+    # allauth's own mails (codes, notices): e-mail only, always sent.
+    "account_mail": Kind(SECURITY, (EMAIL,), critical=True),
+    "phone_code": Kind(SECURITY, (SMS,), critical=True),
+}
