@@ -21,6 +21,7 @@ from django.utils.functional import cached_property
 
 from apps.accounts import services
 from apps.accounts.events import UserCreated
+from apps.accounts.models import User
 from apps.core.events import publish
 
 
@@ -56,6 +57,26 @@ class AccountAdapter(DefaultAccountAdapter):
             context=values,
             fallback=(message.subject, message.body, html),
         )
+
+    # Phone numbers (allauth's phone support): optional, verified by an SMS code.
+    def get_phone(self, user: Any) -> tuple[str, bool] | None:
+        return (user.phone, user.phone_verified) if user.phone else None
+
+    def set_phone(self, user: Any, phone: str, verified: bool) -> None:
+        services.user_phone_set(user_id=user.pk, phone=phone, verified=verified)
+        user.phone, user.phone_verified = phone, verified
+
+    def set_phone_verified(self, user: Any, phone: str) -> None:
+        self.set_phone(user, phone, True)
+
+    def get_user_by_phone(self, phone: str) -> Any:
+        return User.objects.filter(phone=phone).first()
+
+    def send_verification_code_sms(self, user: Any, phone: str, code: str, **kwargs: Any) -> None:
+        sender = services.sms_sender()
+        if sender is None:
+            raise RuntimeError("No SMS sender is registered (the notifications app sends SMS).")
+        sender(phone=phone, code=code, user_id=user.pk if user else None)
 
     def pre_authenticate(self, request: Any, **credentials: Any) -> None:
         try:

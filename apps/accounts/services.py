@@ -18,6 +18,9 @@ __all__ = [
     "closure_check_register",
     "mail_sender",
     "mail_sender_register",
+    "sms_sender",
+    "sms_sender_register",
+    "user_phone_set",
     "sessions_end",
     "user_close",
     "user_create",
@@ -35,7 +38,10 @@ _closure_checks: list[ClosureCheck] = []
 MailSender = Callable[..., object]
 _mail_senders: list[MailSender] = []
 
-PROFILE_FIELDS = ("first_name", "last_name", "default_currency", "language", "phone")
+PROFILE_FIELDS = ("first_name", "last_name", "default_currency", "language")
+
+
+_sms_senders: list[MailSender] = []
 
 
 def mail_sender_register(sender: MailSender) -> None:
@@ -44,6 +50,14 @@ def mail_sender_register(sender: MailSender) -> None:
 
 def mail_sender() -> MailSender | None:
     return _mail_senders[0] if _mail_senders else None
+
+
+def sms_sender_register(sender: MailSender) -> None:
+    _sms_senders[:] = [sender]
+
+
+def sms_sender() -> MailSender | None:
+    return _sms_senders[0] if _sms_senders else None
 
 
 def closure_check_register(check: ClosureCheck) -> None:
@@ -78,12 +92,19 @@ def user_update_profile(*, user_id: int, **changes: str) -> None:
     for field, value in changes.items():
         if field not in PROFILE_FIELDS:
             raise ValueError(f"{field} is not a profile field")
-        if field == "phone" and value != user.phone:
-            user.phone_verified = False
         setattr(user, field, value)
+    user.save(update_fields=list(changes))
+
+
+@transaction.atomic
+def user_phone_set(*, user_id: int, phone: str, verified: bool) -> None:
+    """Set (or verify) a user's phone number; allauth's phone flow calls this once the SMS code
+    matched. A number belongs to one account."""
+    user = User.objects.select_for_update().get(pk=user_id)
+    user.phone, user.phone_verified = phone, verified
     try:
         with transaction.atomic():
-            user.save()
+            user.save(update_fields=["phone", "phone_verified"])
     except IntegrityError as exc:
         if "user_phone_unique" in str(exc):
             raise errors.PhoneTaken() from exc

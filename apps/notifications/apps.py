@@ -15,3 +15,4 @@ class NotificationsConfig(AppConfig):
 
         # allauth's mails (codes, notices) leave through our e-mail channel and templates.
         accounts_services.mail_sender_register(services.account_mail)
+        accounts_services.sms_sender_register(services.account_sms)

@@ -86,6 +86,14 @@ def account_mail(
     return delivery.pk
 
 
+def account_sms(*, phone: str, code: str, user_id: int | None) -> UUID:
+    """allauth's phone verification code, by SMS (never subject to preferences)."""
+    contact = accounts_selectors.user_contact(user_id=user_id) if user_id else None
+    language = contact.language if contact else settings.LANGUAGE_CODE
+    text = render("account/phone_code", language, {"code": code})
+    return _delivery(user_id, "phone_code", SMS, phone, text, None).pk
+
+
 def _address(channel: str, contact: accounts_selectors.Contact) -> str:
     if channel == EMAIL:
         return contact.email

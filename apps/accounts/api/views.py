@@ -35,8 +35,6 @@ class ProfileSerializer(serializers.Serializer):
 
 
 class MeApi(APIView):
-    domain_errors = (errors.PhoneTaken,)
-
     class InputSerializer(serializers.Serializer):
         first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
         last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
@@ -44,12 +42,14 @@ class MeApi(APIView):
         language = serializers.ChoiceField(
             choices=[code for code, _ in settings.LANGUAGES], required=False
         )
-        phone = serializers.RegexField(
-            r"^(\+[1-9][0-9]{6,14})?$",
-            required=False,
-            allow_blank=True,
-            error_messages={"invalid": "Use the international format, e.g. +4915112345678."},
-        )
+        phone = serializers.CharField(required=False, help_text="Not here: see the error.")
+
+        def validate_phone(self, value: str) -> str:
+            raise serializers.ValidationError(
+                "A phone number is verified by an SMS code: change it with "
+                "POST /_allauth/app/v1/account/phone, then confirm the code at "
+                "POST /_allauth/app/v1/auth/phone/verify."
+            )
 
     @extend_schema(responses={200: ProfileSerializer})
     def get(self, request: Request) -> Response:

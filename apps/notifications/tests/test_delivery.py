@@ -198,3 +198,14 @@ def test_the_http_sms_provider(settings):
 def test_memory_backend_keeps_what_it_sent(ann):
     alert(ann)
     assert [m.to for m in Memory.outbox] == [("+4915112345678",)]
+
+
+def test_a_phone_code_goes_by_sms_in_the_users_language_and_is_redacted(ann):
+    get_user_model().objects.filter(pk=ann.pk).update(language="de")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.account_sms(phone="+4915199990000", code="731904", user_id=ann.pk)
+    assert Memory.outbox[-1].to == ("+4915199990000",)
+    assert Memory.outbox[-1].body.startswith("Ihr Finstack-Code lautet 731904.")
+    delivery = Delivery.objects.get(kind="phone_code")
+    assert delivery.status == "sent"
+    assert "731904" not in delivery.body
