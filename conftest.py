@@ -91,3 +91,27 @@ def staff_login(client: Client, user: object) -> Client:
 @pytest.fixture
 def otp_login() -> Callable[[Client, object], Client]:
     return staff_login
+
+
+def _forget_allauth_attempts() -> None:
+    pattern = f"{settings.CACHES['default']['KEY_PREFIX']}:*allauth*"
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1)
+    try:
+        keys = list(client.scan_iter(match=pattern, count=1000))
+        if keys:
+            client.delete(*keys)
+    except redis.RedisError:
+        pass  # no Redis: nothing was counted either
+
+
+@pytest.fixture
+def forget_attempts() -> Callable[[], None]:
+    """Forget allauth's counted attempts (as if their windows had passed): only this run's
+    keys, by its cache prefix."""
+    return _forget_allauth_attempts
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    """allauth counts attempts in Redis, which outlives each test's rolled-back transaction."""
+    _forget_allauth_attempts()

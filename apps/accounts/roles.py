@@ -29,8 +29,10 @@ PERMISSIONS: dict[str, list[str]] = {
         "ledger.view_adjustment",
         "ledger.approve_adjustment",
         "wallets.change_wallet",  # freeze / unfreeze
-        "payments.view_deposit",
-        "payments.view_withdrawal",
+        "payments.view_payment",
+        "payments.view_riskreview",
+        "payments.change_riskreview",  # decide risk reviews
+        "payments.view_fundingsource",
     ],
     OPERATIONS: [
         *_READ_CUSTOMERS,
@@ -43,10 +45,12 @@ PERMISSIONS: dict[str, list[str]] = {
         "ledger.view_verificationreport",
         "core.view_outboxevent",
         "core.view_idempotencyrecord",
-        "payments.view_deposit",
-        "payments.change_deposit",
-        "payments.view_withdrawal",
-        "payments.change_withdrawal",
+        "payments.view_payment",
+        "payments.view_webhookevent",
+        "payments.view_manualaction",
+        "payments.add_manualaction",  # propose a compensation
+        "payments.approve_manualaction",  # approve another's (never one's own)
+        "payments.view_fundingsource",
     ],
     SUPPORT: _READ_CUSTOMERS,
 }

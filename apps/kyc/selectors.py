@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from apps.core.money import Money
-from apps.kyc.models import CustomerTier, TierLimit
+from apps.kyc.models import CustomerTier, Tier, TierLimit
 
 
 @dataclass(frozen=True)
@@ -43,3 +43,8 @@ def limits_for(*, user_id: int, currency: str) -> Limits:
         monthly=Money(row["monthly"], currency),
         max_balance=Money(row["max_balance"], currency),
     )
+
+
+def can_withdraw(*, user_id: int) -> bool:
+    """Whether the customer's tier lets money leave the platform (tier 0 cannot)."""
+    return Tier.objects.filter(level=tier_of(user_id=user_id), can_withdraw=True).exists()

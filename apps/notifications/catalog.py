@@ -29,6 +29,11 @@ KINDS: dict[str, Kind] = {
     "transfer_sent": Kind(MONEY, (PUSH, IN_APP), critical=True),
     "large_transaction": Kind(SECURITY, (EMAIL, SMS, PUSH), critical=True),
     "wallet_frozen": Kind(ACCOUNT, (EMAIL, IN_APP), critical=True),
+    "deposit_succeeded": Kind(MONEY, (PUSH, IN_APP, EMAIL), critical=True),
+    "deposit_failed": Kind(MONEY, (PUSH, IN_APP, EMAIL), critical=True),
+    "withdrawal_succeeded": Kind(MONEY, (PUSH, IN_APP, EMAIL), critical=True),
+    "withdrawal_failed": Kind(MONEY, (PUSH, IN_APP, EMAIL), critical=True),
+    "payment_in_review": Kind(MONEY, (IN_APP, EMAIL)),
     "kyc_tier_changed": Kind(KYC, (EMAIL, PUSH, IN_APP)),
     "account_closed": Kind(ACCOUNT, (EMAIL,), critical=True),
     # allauth's own mails (codes, notices): e-mail only, always sent.

@@ -18,6 +18,7 @@ from apps.core.events import subscribe
 from apps.core.money import Money
 from apps.kyc.events import TierChanged
 from apps.notifications import services
+from apps.payments.events import PaymentFailed, PaymentInReview, PaymentSucceeded
 from apps.wallets.events import TransferCompleted, WalletStatusChanged
 
 
@@ -91,3 +92,25 @@ def tier_changed(event: TierChanged) -> None:
         level=event.to_level,
         raised=event.to_level > event.from_level,
     )
+
+
+@subscribe(PaymentSucceeded)
+def payment_succeeded(event: PaymentSucceeded) -> None:
+    _notify(
+        event.user_id, f"{event.direction}_succeeded", amount=Money(event.amount, event.currency)
+    )
+
+
+@subscribe(PaymentFailed)
+def payment_failed(event: PaymentFailed) -> None:
+    _notify(
+        event.user_id,
+        f"{event.direction}_failed",
+        amount=Money(event.amount, event.currency),
+        reason=event.reason,
+    )
+
+
+@subscribe(PaymentInReview)
+def payment_in_review(event: PaymentInReview) -> None:
+    _notify(event.user_id, "payment_in_review")

@@ -1,1 +1,616 @@
-"""Public writes of apps.payments: other apps use only services, selectors and events."""
+"""Public writes of apps.payments: funding sources, deposits and withdrawals as sagas.
+
+A payment's saga lives in its row (state, step, due_at). Steps run in Celery tasks queued
+after commit; every provider call happens outside any database transaction and carries our
+payment id as its idempotency key; every ledger posting carries a key derived from the
+payment id (`payment:<id>:hold|settle`), so a re-run step never moves money twice. The
+`payments.recover` beat job picks up any payment whose step is overdue: re-sends a lost
+request, polls the provider when its webhook is late, and compensates (cancels at the
+provider, voids the hold) once the deadline passes.
+
+Lock order inside a transaction: the user's spending gate (wallets), the payment row, then
+the ledger's shards (ledger)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from celery import current_app
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.core.events import publish
+from apps.core.money import Money
+from apps.kyc import selectors as kyc_selectors
+from apps.ledger import selectors as ledger_selectors
+from apps.ledger import services as ledger_services
+from apps.payments import errors, providers, risk
+from apps.payments.events import PaymentFailed, PaymentInReview, PaymentSucceeded
+from apps.payments.models import (
+    TERMINAL,
+    TRANSITIONS,
+    FundingSource,
+    Payment,
+    PaymentEvent,
+    RiskReview,
+    State,
+    WebhookEvent,
+)
+from apps.payments.providers import signing
+from apps.wallets import services as wallets_services
+
+logger = logging.getLogger(__name__)
+Step = Payment.Step
+InsufficientFunds = ledger_services.InsufficientFunds
+
+
+class StepRetry(Exception):
+    """The provider was unreachable: the task retries the step later."""
+
+
+# --- funding sources ------------------------------------------------------------------------
+
+
+def _iban_valid(iban: str) -> bool:
+    if not (15 <= len(iban) <= 34) or not iban[:2].isalpha() or not iban[2:4].isdigit():
+        return False
+    digits = "".join(str(int(c, 36)) for c in iban[4:] + iban[:4])
+    return digits.isdigit() and int(digits) % 97 == 1
+
+
+def funding_source_add(
+    *, user_id: int, iban: str, holder_name: str, currency: str, provider: str = "simulated"
+) -> UUID:
+    iban = iban.replace(" ", "").upper()
+    if not _iban_valid(iban):
+        raise errors.InvalidIban()
+    fingerprint = hashlib.sha256(iban.encode()).hexdigest()
+    if FundingSource.objects.filter(
+        user_id=user_id, fingerprint=fingerprint, removed_at__isnull=True
+    ).exists():
+        raise errors.FundingSourceExists()
+    try:  # a network call: before, not inside, the transaction
+        token = providers.get(provider).tokenize(iban=iban, holder_name=holder_name)
+    except providers.ProviderError as exc:
+        raise errors.ProviderUnavailable() from exc
+    try:
+        with transaction.atomic():
+            source = FundingSource.objects.create(
+                user_id=user_id,
+                provider=provider,
+                provider_token=token,
+                holder_name=holder_name,
+                iban_last4=iban[-4:],
+                fingerprint=fingerprint,
+                currency=currency,
+            )
+    except IntegrityError as exc:  # a concurrent twin
+        raise errors.FundingSourceExists() from exc
+    return source.pk
+
+
+@transaction.atomic
+def funding_source_remove(*, user_id: int, source_id: UUID) -> None:
+    source = _source(user_id, source_id, lock=True)
+    busy = Payment.objects.filter(funding_source=source).exclude(state__in=TERMINAL).exists()
+    if busy:
+        raise errors.FundingSourceInUse()
+    source.removed_at = timezone.now()
+    source.save(update_fields=["removed_at"])
+
+
+def _source(user_id: int, source_id: UUID, lock: bool = False) -> FundingSource:
+    rows = FundingSource.objects.filter(pk=source_id, user_id=user_id, removed_at__isnull=True)
+    source = (rows.select_for_update() if lock else rows).first()
+    if source is None:
+        raise errors.FundingSourceNotFound()
+    return source
+
+
+# --- creating payments ------------------------------------------------------------------------
+
+
+def _clearing(provider: str, currency: str) -> UUID:
+    return ledger_selectors.system_account_id(
+        purpose="bank_clearing", currency=currency, provider=provider
+    )
+
+
+def _existing(user_id: int, direction: str, key: str) -> Payment | None:
+    return Payment.objects.filter(user_id=user_id, direction=direction, client_key=key).first()
+
+
+def _new_payment(**fields: Any) -> Payment:
+    now = timezone.now()
+    payment = Payment(
+        state=State.REQUIRES_CONFIRMATION,
+        due_at=now + timedelta(seconds=settings.PAYMENTS_STEP_TIMEOUT_SECONDS),
+        deadline_at=now + timedelta(seconds=settings.PAYMENTS_DEADLINE_SECONDS),
+        **fields,
+    )
+    payment.save(force_insert=True)
+    _log(payment, "state", "created", to_state=payment.state)
+    return payment
+
+
+def _start(payment: Payment, decision: risk.Decision) -> None:
+    """After creation: to review, or straight to processing with its first step queued."""
+    payment.risk = {"outcome": decision.outcome, "reasons": decision.reasons}
+    payment.save(update_fields=["risk"])
+    if decision.outcome == risk.REVIEW:
+        _transition(payment, State.IN_REVIEW, "risk rules: " + ", ".join(decision.reasons))
+        RiskReview.objects.create(payment=payment, reasons=decision.reasons)
+        publish(
+            PaymentInReview(
+                payment_id=str(payment.pk), user_id=payment.user_id, reasons=decision.reasons
+            )
+        )
+    else:
+        _transition(payment, State.PROCESSING, "confirmed")
+        _queue_step(payment)
+
+
+@transaction.atomic
+def deposit_create(
+    *, user_id: int, wallet_id: UUID, funding_source_id: UUID, amount: Money, client_key: str
+) -> UUID:
+    found = _existing(user_id, Payment.Direction.DEPOSIT, client_key)
+    if found:
+        return found.pk
+    source = _source(user_id, funding_source_id)
+    account = wallets_services.receive_check(wallet_id=wallet_id, user_id=user_id, amount=amount)
+    decision = risk.assess(
+        user_id=user_id,
+        direction="deposit",
+        amount=amount.amount,
+        currency=amount.currency,
+        source=source,
+    )
+    if decision.outcome == risk.DENY:
+        raise errors.RiskDenied(reasons=decision.reasons)
+    payment = _new_payment(
+        user_id=user_id,
+        direction=Payment.Direction.DEPOSIT,
+        wallet_id=wallet_id,
+        wallet_account_id=account,
+        funding_source=source,
+        amount=amount.amount,
+        currency=amount.currency,
+        provider=source.provider,
+        client_key=client_key,
+    )
+    _start(payment, decision)
+    return payment.pk
+
+
+@transaction.atomic
+def withdrawal_create(
+    *, user_id: int, wallet_id: UUID, funding_source_id: UUID, amount: Money, client_key: str
+) -> UUID:
+    found = _existing(user_id, Payment.Direction.WITHDRAWAL, client_key)
+    if found:
+        return found.pk
+    if not kyc_selectors.can_withdraw(user_id=user_id):
+        raise errors.WithdrawalsNotAllowed()
+    source = _source(user_id, funding_source_id)
+    account = wallets_services.spend_reserve(wallet_id=wallet_id, user_id=user_id, amount=amount)
+    decision = risk.assess(
+        user_id=user_id,
+        direction="withdrawal",
+        amount=amount.amount,
+        currency=amount.currency,
+        source=source,
+    )
+    if decision.outcome == risk.DENY:
+        raise errors.RiskDenied(reasons=decision.reasons)
+    payment = _new_payment(
+        user_id=user_id,
+        direction=Payment.Direction.WITHDRAWAL,
+        wallet_id=wallet_id,
+        wallet_account_id=account,
+        funding_source=source,
+        amount=amount.amount,
+        currency=amount.currency,
+        provider=source.provider,
+        client_key=client_key,
+    )
+    # The money is reserved before anything else happens; no expiry: only the saga releases it.
+    hold = ledger_services.hold_create(
+        debit_account_id=account,
+        credit_account_id=_clearing(source.provider, amount.currency),
+        amount=amount,
+        idempotency_key=f"payment:{payment.pk}:hold",
+        kind="withdrawal",
+        description=f"withdrawal to ••••{source.iban_last4}",
+        metadata={"payment_id": str(payment.pk)},
+    )
+    payment.hold_id = hold.hold_id
+    payment.save(update_fields=["hold_id"])
+    _log(payment, "ledger", "funds held", data={"hold_id": str(hold.hold_id)})
+    _start(payment, decision)
+    return payment.pk
+
+
+# --- the saga -----------------------------------------------------------------------------------
+
+
+def _log(payment: Payment, kind: str, cause: str, **fields: Any) -> None:
+    PaymentEvent.objects.create(payment=payment, kind=kind, cause=cause[:300], **fields)
+
+
+def _transition(payment: Payment, to: str, cause: str) -> None:
+    """Move the (locked) payment to `to`, refusing any move not in TRANSITIONS."""
+    if to not in TRANSITIONS[payment.state]:
+        raise errors.IllegalTransition(from_state=payment.state, to_state=to)
+    updated = Payment.objects.filter(pk=payment.pk, state=payment.state).update(
+        state=to, updated_at=timezone.now()
+    )
+    if not updated:  # someone moved it under us: the caller's lock was not held
+        raise errors.IllegalTransition(from_state=payment.state, to_state=to)
+    _log(payment, "state", cause, from_state=payment.state, to_state=to)
+    payment.state = to
+
+
+def _queue_step(payment: Payment) -> None:
+    payment_id = str(payment.pk)
+    transaction.on_commit(lambda: _enqueue("payments.run_step", payment_id), robust=True)
+
+
+def _enqueue(task: str, *args: str) -> None:
+    current_app.tasks[task].apply_async(args, retry=False)
+
+
+def _locked(payment_id: UUID | str) -> Payment | None:
+    return Payment.objects.select_for_update().filter(pk=payment_id).first()
+
+
+def step_run(*, payment_id: UUID) -> str:
+    """The REQUEST step: ask the provider to collect or pay out. Safe to run any number of
+    times (the provider deduplicates on our payment id; a finished step is a no-op)."""
+    with transaction.atomic():
+        payment = _locked(payment_id)
+        if payment is None or payment.state != State.PROCESSING or payment.step != Step.REQUEST:
+            return "nothing to do"
+        payment.step_attempts += 1
+        backoff = min(2**payment.step_attempts, 300)
+        payment.due_at = timezone.now() + timedelta(seconds=backoff)
+        payment.save(update_fields=["step_attempts", "due_at", "updated_at"])
+        source = payment.funding_source
+    provider = providers.get(payment.provider)
+    call = provider.collect if payment.direction == Payment.Direction.DEPOSIT else provider.payout
+    try:
+        accepted = call(
+            payment_id=str(payment.pk),
+            token=source.provider_token,
+            amount=payment.amount,
+            currency=payment.currency,
+        )
+    except providers.ProviderRejected as exc:
+        with transaction.atomic():
+            payment = _locked(payment_id)
+            if payment.state == State.PROCESSING:
+                _fail(payment, "provider_rejected", str(exc))
+        return "rejected"
+    except providers.ProviderError as exc:
+        with transaction.atomic():
+            payment = _locked(payment_id)
+            _log(payment, "provider", f"request failed: {exc}")
+            if payment.state == State.PROCESSING and timezone.now() > payment.deadline_at:
+                _fail(payment, "provider_unavailable", "the bank could not be reached")
+                return "gave up"
+        raise StepRetry(str(exc)) from exc
+    with transaction.atomic():
+        payment = _locked(payment_id)
+        payment.provider_ref = payment.provider_ref or accepted.provider_ref
+        _log(payment, "provider", "request accepted", data={"ref": accepted.provider_ref})
+        if payment.state == State.PROCESSING and payment.step == Step.REQUEST:
+            payment.step = Step.AWAIT
+            payment.due_at = timezone.now() + timedelta(
+                seconds=settings.PAYMENTS_WEBHOOK_WAIT_SECONDS
+            )
+        # Otherwise its webhook came first and finished it: keep that outcome.
+        payment.save(update_fields=["provider_ref", "step", "due_at", "updated_at"])
+    return "requested"
+
+
+def _succeed(payment: Payment, cause: str) -> None:
+    """Post the money (locked payment, inside a transaction)."""
+    if payment.direction == Payment.Direction.DEPOSIT:
+        posting = ledger_services.transfer_post(
+            debit_account_id=_clearing(payment.provider, payment.currency),
+            credit_account_id=payment.wallet_account_id,
+            amount=Money(payment.amount, payment.currency),
+            idempotency_key=f"payment:{payment.pk}:settle",
+            kind="deposit",
+            description="deposit",
+            metadata={"payment_id": str(payment.pk)},
+        )
+    else:
+        posting = ledger_services.hold_post(hold_id=payment.hold_id, created_by="payments")
+    payment.ledger_transaction_id = posting.transaction_id
+    payment.step = Step.DONE
+    payment.save(update_fields=["ledger_transaction_id", "step", "updated_at"])
+    _log(payment, "ledger", "posted", data={"transaction_id": str(posting.transaction_id)})
+    _transition(payment, State.SUCCEEDED, cause)
+    publish(
+        PaymentSucceeded(
+            payment_id=str(payment.pk),
+            user_id=payment.user_id,
+            direction=payment.direction,
+            amount=payment.amount,
+            currency=payment.currency,
+        )
+    )
+
+
+def _fail(payment: Payment, code: str, message: str, to: str = State.FAILED) -> None:
+    """Compensate (locked payment, inside a transaction): release the held money and the
+    limit usage; nothing was posted."""
+    if payment.direction == Payment.Direction.WITHDRAWAL and payment.hold_id:
+        # The spending gate before the ledger, as everywhere: the other order deadlocks with
+        # a withdrawal or transfer of the same user (seen in test_concurrency).
+        wallets_services.spend_release(
+            user_id=payment.user_id,
+            amount=Money(payment.amount, payment.currency),
+            counted_on=payment.created_at,
+        )
+        status = ledger_services.hold_void(hold_id=payment.hold_id)
+        _log(payment, "ledger", f"hold released ({status})")
+    payment.failure_code, payment.failure_message = code, message[:300]
+    payment.step = Step.DONE
+    payment.save(update_fields=["failure_code", "failure_message", "step", "updated_at"])
+    _transition(payment, to, f"{code}: {message}")
+    publish(
+        PaymentFailed(
+            payment_id=str(payment.pk),
+            user_id=payment.user_id,
+            direction=payment.direction,
+            amount=payment.amount,
+            currency=payment.currency,
+            reason=code,
+        )
+    )
+
+
+# --- webhooks -----------------------------------------------------------------------------------
+
+
+def webhook_receive(*, provider: str, body: bytes, headers: dict[str, str]) -> bool:
+    """Verify and store a provider callback; processing happens in a task. False if this
+    event id was seen before (the provider retried a delivery): nothing new happens."""
+    try:
+        adapter = providers.get(provider)
+    except LookupError as exc:
+        raise errors.WebhookRejected("Unknown provider.") from exc
+    try:
+        event = adapter.parse_webhook(body=body, headers=headers)
+    except signing.BadSignature as exc:
+        raise errors.WebhookRejected(str(exc)) from exc
+    except (ValueError, KeyError, TypeError) as exc:
+        raise errors.WebhookRejected("Malformed payload.") from exc
+    with transaction.atomic():
+        row, created = WebhookEvent.objects.get_or_create(
+            provider=provider,
+            event_id=event.event_id,
+            defaults={
+                "event_type": event.type,
+                "payment_id": _uuid_or_none(event.payment_id),
+                "raw_body": body.decode("utf-8", "replace"),
+            },
+        )
+        if created:
+            webhook_id = str(row.pk)
+            transaction.on_commit(
+                lambda: _enqueue("payments.process_webhook", webhook_id), robust=True
+            )
+    return created
+
+
+def _uuid_or_none(value: str) -> UUID | None:
+    try:
+        return UUID(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@transaction.atomic
+def webhook_process(*, webhook_id: UUID) -> str:
+    webhook = WebhookEvent.objects.select_for_update().get(pk=webhook_id)
+    if webhook.processed_at:
+        return webhook.outcome
+    outcome = _apply_webhook(webhook)
+    webhook.processed_at, webhook.outcome = timezone.now(), outcome
+    webhook.save(update_fields=["processed_at", "outcome"])
+    return outcome
+
+
+def _apply_webhook(webhook: WebhookEvent) -> str:
+    payment = _locked(webhook.payment_id) if webhook.payment_id else None
+    if payment is None:
+        return "unknown payment"
+    kind, _, what = webhook.event_type.partition(".")
+    expected = "collect" if payment.direction == Payment.Direction.DEPOSIT else "payout"
+    _log(payment, "webhook", webhook.event_type, data={"event_id": webhook.event_id})
+    if kind != expected:
+        return "ignored: wrong kind"
+    reason = _reason(webhook)
+    if what == "succeeded":
+        if payment.state == State.PROCESSING:
+            _succeed(payment, "the bank confirmed")
+            return "succeeded"
+        if payment.state in (State.FAILED, State.CANCELED):
+            return _attention(payment, "the bank says it succeeded after we gave it up")
+        return "ignored: already " + payment.state
+    if what == "failed":
+        if payment.state == State.PROCESSING:
+            _fail(payment, "bank_failed", reason or "refused by the bank")
+            return "failed"
+        if payment.state == State.SUCCEEDED:
+            return _attention(payment, "the bank says it failed after it succeeded")
+        return "ignored: already " + payment.state
+    return "ignored: " + what  # e.g. a late "processing" after the outcome
+
+
+def _reason(webhook: WebhookEvent) -> str:
+    try:
+        return str(json.loads(webhook.raw_body).get("reason", ""))[:200]
+    except ValueError:
+        return ""
+
+
+def _attention(payment: Payment, why: str) -> str:
+    payment.needs_attention = True
+    payment.save(update_fields=["needs_attention", "updated_at"])
+    _log(payment, "attention", why)
+    logger.error("payment %s needs attention: %s", payment.pk, why)
+    return "needs attention"
+
+
+# --- recovery -----------------------------------------------------------------------------------
+
+
+def payments_recover(*, limit: int = 200) -> dict[str, int]:
+    """Beat job: every overdue unfinished payment moves on (see the module docstring), and
+    webhooks whose processing task was lost are processed."""
+    stale = timezone.now() - timedelta(seconds=settings.PAYMENTS_STEP_TIMEOUT_SECONDS)
+    for webhook_id in WebhookEvent.objects.filter(
+        processed_at__isnull=True, received_at__lte=stale
+    ).values_list("pk", flat=True)[:limit]:
+        webhook_process(webhook_id=webhook_id)
+    overdue = Payment.objects.filter(state=State.PROCESSING, due_at__lte=timezone.now()).order_by(
+        "due_at"
+    )
+    counts: dict[str, int] = {}
+    for payment_id in overdue.values_list("pk", flat=True)[:limit]:
+        outcome = payment_recover(payment_id=payment_id)
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
+
+
+def payment_recover(*, payment_id: UUID) -> str:
+    payment = Payment.objects.get(pk=payment_id)
+    if payment.state != State.PROCESSING:
+        return "finished"
+    if payment.step == Step.REQUEST:
+        try:
+            return step_run(payment_id=payment_id)
+        except StepRetry:
+            return "provider down"
+    adapter = providers.get(payment.provider)
+    try:  # outside any transaction
+        status = adapter.status(payment_id=str(payment_id))
+    except providers.ProviderError:
+        return "provider down"
+    with transaction.atomic():
+        payment = _locked(payment_id)
+        if payment.state != State.PROCESSING:
+            return "finished"
+        _log(payment, "provider", f"status polled: {status.state}")
+        if status.state == "succeeded":
+            _succeed(payment, "the bank confirmed (polled)")
+            return "succeeded"
+        if status.state == "failed":
+            _fail(payment, "bank_failed", status.reason or "refused by the bank")
+            return "failed"
+        if status.state == "unknown":  # our request never reached it: ask again
+            payment.step = Step.REQUEST
+            payment.save(update_fields=["step", "updated_at"])
+            _queue_step(payment)
+            return "re-requested"
+        if timezone.now() < payment.deadline_at:
+            payment.due_at = timezone.now() + timedelta(
+                seconds=settings.PAYMENTS_WEBHOOK_WAIT_SECONDS
+            )
+            payment.save(update_fields=["due_at", "updated_at"])
+            return "still pending"
+    # Past the deadline and still pending at the bank: cancel there first, then release.
+    try:
+        canceled = adapter.cancel(payment_id=str(payment_id))
+    except providers.ProviderError:
+        return "provider down"
+    with transaction.atomic():
+        payment = _locked(payment_id)
+        if payment.state != State.PROCESSING:
+            return "finished"
+        if not canceled:
+            return _attention(payment, "past the deadline and the bank would not cancel")
+        _fail(payment, "timeout", "the bank did not complete it in time")
+        return "timed out"
+
+
+# --- risk review (compliance staff) -------------------------------------------------------------
+
+
+@transaction.atomic
+def review_decide(*, payment_id: UUID, staff_id: int, approve: bool, note: str = "") -> None:
+    payment = _locked(payment_id)
+    review = RiskReview.objects.select_for_update().get(payment=payment)
+    if review.decision != RiskReview.Decision.PENDING:
+        raise errors.IllegalTransition(decision=review.decision)
+    review.decision = RiskReview.Decision.APPROVED if approve else RiskReview.Decision.REJECTED
+    review.decided_by_id, review.decided_at, review.note = staff_id, timezone.now(), note
+    review.save()
+    _log(payment, "review", f"{review.decision} by staff {staff_id}: {note}"[:300])
+    if approve:
+        _transition(payment, State.PROCESSING, "approved in review")
+        payment.due_at = timezone.now() + timedelta(seconds=settings.PAYMENTS_STEP_TIMEOUT_SECONDS)
+        payment.deadline_at = timezone.now() + timedelta(seconds=settings.PAYMENTS_DEADLINE_SECONDS)
+        payment.save(update_fields=["due_at", "deadline_at", "updated_at"])
+        _queue_step(payment)
+    else:
+        _fail(payment, "not_approved", "declined in review", to=State.CANCELED)
+
+
+def step_retry_now(*, payment_id: UUID) -> None:
+    """Admin: run an unfinished payment's overdue work now instead of at its next due time."""
+    Payment.objects.filter(pk=payment_id, state=State.PROCESSING).update(due_at=timezone.now())
+    _enqueue("payments.recover_one", str(payment_id))
+
+
+# --- manual actions (maker-checker) -------------------------------------------------------------
+
+
+@transaction.atomic
+def compensation_propose(*, payment_id: UUID, staff_id: int, reason: str) -> int:
+    from apps.payments.models import ManualAction
+
+    payment = _locked(payment_id)
+    if payment is None or payment.state != State.PROCESSING:
+        raise errors.IllegalTransition(state=payment.state if payment else None)
+    action = ManualAction.objects.create(payment=payment, reason=reason, proposed_by_id=staff_id)
+    _log(payment, "manual", f"compensation proposed by staff {staff_id}: {reason}")
+    return action.pk
+
+
+def compensation_approve(*, action_id: int, staff_id: int) -> str:
+    """A second staff member approves: cancel at the bank (outside a transaction), then
+    release the hold. If the bank already paid, nothing is released."""
+    from apps.payments.models import ManualAction
+
+    action = ManualAction.objects.select_related("payment").get(pk=action_id)
+    if action.proposed_by_id == staff_id:
+        raise errors.FourEyes()
+    if action.executed_at:
+        return action.outcome
+    payment_id = action.payment_id
+    canceled = providers.get(action.payment.provider).cancel(payment_id=str(payment_id))
+    with transaction.atomic():
+        payment = _locked(payment_id)
+        if payment.state != State.PROCESSING:
+            outcome = f"nothing to do: {payment.state}"
+        elif not canceled:
+            outcome = "the bank would not cancel: left as it is"
+        else:
+            _fail(payment, "manual_compensation", action.reason)
+            outcome = "compensated"
+        ManualAction.objects.filter(pk=action_id).update(
+            approved_by_id=staff_id, executed_at=timezone.now(), outcome=outcome
+        )
+        _log(payment, "manual", f"approved by staff {staff_id}: {outcome}")
+    return outcome

@@ -48,6 +48,12 @@ __all__ = [
     "transfer_create",
     "default_wallet_ensure",
     "owner_wallets_close",
+    "receive_check",
+    "spend_release",
+    "spend_reserve",
+    "CurrencyMismatch",
+    "NotAllowedToSend",
+    "WalletClosed",
     "LimitExceeded",
     "WalletFrozen",
     "WalletNotFound",
@@ -177,22 +183,8 @@ def _check_limits(
     *, wallet: Wallet, sender_id: int, role: str, destination: Wallet, total: Money, gate: _Gate
 ) -> None:
     limits = kyc_selectors.limits_for(user_id=sender_id, currency=total.currency)
-
-    def refuse(limit: str, allowed: Money, used: Money) -> None:
-        raise LimitExceeded(
-            limit=limit,
-            limit_amount=allowed.amount,
-            used=used.amount,
-            requested=total.amount,
-            currency=total.currency,
-        )
-
-    if total > limits.per_transaction:
-        refuse("per_transaction", limits.per_transaction, Money(0, total.currency))
-    if gate.today + total > limits.daily:
-        refuse("daily", limits.daily, gate.today)
-    if gate.this_month + total > limits.monthly:
-        refuse("monthly", limits.monthly, gate.this_month)
+    refuse = _refuser(total)
+    _check_sender_limits(limits, total, gate, refuse)
     if role != "owner":  # a member of a shared wallet: their own daily limit on it
         member = WalletMember.objects.get(wallet=wallet, user_id=sender_id)
         if member.daily_limit is not None:
@@ -202,10 +194,85 @@ def _check_limits(
             )
             if used.amount + total.amount > member.daily_limit:
                 refuse("member_daily", Money(member.daily_limit, total.currency), used)
-    recipient = kyc_selectors.limits_for(user_id=destination.owner_id, currency=total.currency)
-    balance = ledger_selectors.account_balance(account_id=destination.ledger_account_id).posted
-    if balance + total > recipient.max_balance:
-        refuse("recipient_max_balance", recipient.max_balance, balance)
+    _check_max_balance(destination, total, "recipient_max_balance")
+
+
+def _refuser(total: Money) -> Any:
+    def refuse(limit: str, allowed: Money, used: Money) -> None:
+        raise LimitExceeded(
+            limit=limit,
+            limit_amount=allowed.amount,
+            used=used.amount,
+            requested=total.amount,
+            currency=total.currency,
+        )
+
+    return refuse
+
+
+def _check_sender_limits(limits: Any, total: Money, gate: _Gate, refuse: Any) -> None:
+    if total > limits.per_transaction:
+        refuse("per_transaction", limits.per_transaction, Money(0, total.currency))
+    if gate.today + total > limits.daily:
+        refuse("daily", limits.daily, gate.today)
+    if gate.this_month + total > limits.monthly:
+        refuse("monthly", limits.monthly, gate.this_month)
+
+
+def _check_max_balance(wallet: Wallet, total: Money, name: str) -> None:
+    limits = kyc_selectors.limits_for(user_id=wallet.owner_id, currency=total.currency)
+    balance = ledger_selectors.account_balance(account_id=wallet.ledger_account_id).posted
+    if balance + total > limits.max_balance:
+        _refuser(total)(name, limits.max_balance, balance)
+
+
+def _owned_open_wallet(wallet_id: UUID, user_id: int, amount: Money) -> Wallet:
+    wallet, role = selectors.visible_wallet(wallet_id=wallet_id, user_id=user_id)
+    if role != "owner":
+        raise NotAllowedToSend("Only the wallet's owner can move money in or out of it.")
+    if wallet.status == WalletStatus.CLOSED:
+        raise WalletClosed()
+    if amount.currency != wallet.currency:
+        raise CurrencyMismatch(wallet_currency=wallet.currency, currency=amount.currency)
+    return wallet
+
+
+def spend_reserve(*, wallet_id: UUID, user_id: int, amount: Money) -> UUID:
+    """Money leaving the platform from a wallet (a withdrawal): inside the caller's
+    transaction, lock the user's spending gate, check the wallet may send and the tier's
+    per-transaction, daily and monthly limits, and count the amount. Returns the wallet's
+    ledger account (the caller holds the funds there)."""
+    gate = _lock_spending_gate(user_id, amount.currency)
+    wallet = _owned_open_wallet(wallet_id, user_id, amount)
+    if wallet.status == WalletStatus.FROZEN:
+        raise WalletFrozen()
+    limits = kyc_selectors.limits_for(user_id=user_id, currency=amount.currency)
+    _check_sender_limits(limits, amount, gate, _refuser(amount))
+    _count_spending(user_id, gate, amount)
+    return wallet.ledger_account_id
+
+
+def spend_release(*, user_id: int, amount: Money, counted_on: datetime) -> None:
+    """Give back limit usage of money that did not leave after all (a failed withdrawal),
+    if it was counted in the current day or month."""
+    gate = _lock_spending_gate(user_id, amount.currency)
+    today, day = datetime.now(UTC).date(), counted_on.astimezone(UTC).date()
+    SpendingGate.objects.filter(user_id=user_id, currency=amount.currency).update(
+        day_total=max((gate.today - amount).amount, 0) if day == today else gate.today.amount,
+        month_total=max((gate.this_month - amount).amount, 0)
+        if day.replace(day=1) == today.replace(day=1)
+        else gate.this_month.amount,
+        day=today,
+        month=today.replace(day=1),
+    )
+
+
+def receive_check(*, wallet_id: UUID, user_id: int, amount: Money) -> UUID:
+    """Money coming in from outside (a deposit): the owner's open wallet in that currency,
+    within the tier's maximum balance. Returns the wallet's ledger account."""
+    wallet = _owned_open_wallet(wallet_id, user_id, amount)
+    _check_max_balance(wallet, amount, "max_balance")
+    return wallet.ledger_account_id
 
 
 @dataclass(frozen=True)

@@ -308,3 +308,27 @@ NOTIFICATIONS_LARGE_AMOUNT = {"EUR": 100_000, "USD": 100_000, "GBP": 100_000}
 CELERY_BEAT_SCHEDULE |= {
     "notifications.requeue": {"task": "notifications.requeue", "schedule": 60.0},
 }
+
+# --- Payments -----------------------------------------------------------------------------------
+PAYMENTS_PROVIDERS = {"simulated": "apps.payments.providers.simulated.SimulatedProvider"}
+PAYMENTS_WEBHOOK_SECRETS = {
+    "simulated": env("PAYMENTS_SIMULATED_WEBHOOK_SECRET", default="whsec-simulated-dev-only"),
+}
+# The simulated bank calls back this many seconds after a request, at this URL.
+PAYMENTS_SIMULATED_AUTO_CALLBACK = env.bool("PAYMENTS_SIMULATED_AUTO_CALLBACK", default=True)
+PAYMENTS_SIMULATED_DELAY = env.int("PAYMENTS_SIMULATED_DELAY", default=3)
+PAYMENTS_SIMULATED_WEBHOOK_URL = env(
+    "PAYMENTS_SIMULATED_WEBHOOK_URL", default="http://127.0.0.1:8000/api/v1/webhooks/simulated"
+)
+PAYMENTS_STEP_TIMEOUT_SECONDS = 60  # a queued step not started by then is re-sent
+PAYMENTS_WEBHOOK_WAIT_SECONDS = env.int("PAYMENTS_WEBHOOK_WAIT_SECONDS", default=300)
+PAYMENTS_DEADLINE_SECONDS = env.int("PAYMENTS_DEADLINE_SECONDS", default=86400)
+PAYMENTS_STEP_MAX_RETRIES = 6
+# Risk rules (minor units): review or deny by amount, velocity, new funding sources.
+PAYMENTS_RISK = {
+    "amount": {
+        "default": {"review": 500_000, "deny": 5_000_000, "review_per_day": 1_000_000},
+    },
+    "max_per_hour": 5,
+}
+CELERY_BEAT_SCHEDULE |= {"payments.recover": {"task": "payments.recover", "schedule": 60.0}}

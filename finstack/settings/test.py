@@ -32,3 +32,4 @@ NOTIFICATIONS_BACKENDS = {
     "sms": "apps.notifications.channels.basic.Memory",
     "push": "apps.notifications.channels.basic.Memory",
 }
+PAYMENTS_SIMULATED_AUTO_CALLBACK = False  # tests deliver the bank's callbacks themselves

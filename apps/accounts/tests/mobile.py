@@ -82,3 +82,12 @@ def age_login(app: MobileClient, seconds: int) -> None:
     records = session[AUTHENTICATION_METHODS_SESSION_KEY]
     session[AUTHENTICATION_METHODS_SESSION_KEY] = [{**r, "at": r["at"] - seconds} for r in records]
     session.save()
+
+
+def with_two_factor(app: MobileClient) -> str:
+    """Turn on TOTP for the signed-in app user (as the app would); returns the secret."""
+    assert app.call("post", "/auth/reauthenticate", {"password": PASSWORD}).status_code == 200
+    secret = app.call("get", "/account/authenticators/totp").body["meta"]["secret"]
+    activated = app.call("post", "/account/authenticators/totp", {"code": totp(secret)})
+    assert activated.status_code == 200, activated.body
+    return secret

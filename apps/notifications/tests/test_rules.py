@@ -147,3 +147,25 @@ def test_one_event_handled_twice_gives_one_message_per_channel():
     assert sent(ann, "password_changed") == [("email", "sent")]
     assert inbox(ann).count("password_changed") == 1
     assert len([m for m in mail.outbox if "password" in m.subject.lower()]) == 1
+
+
+def test_payments_tell_the_customer_how_they_ended():
+    from apps.payments import services as payment_services
+    from apps.payments.tests.factories import bank_account, bank_answers, committed, customer
+
+    user, wallet = customer(funds=50_000)
+    for suffix, key in (("0001", "ok"), ("0002", "ko")):
+        payment_id = committed(
+            payment_services.withdrawal_create,
+            user_id=user.pk,
+            wallet_id=wallet,
+            funding_source_id=bank_account(user, suffix).pk,
+            amount=Money(1_000, "EUR"),
+            client_key=key,
+        )
+        bank_answers(payment_id)
+    assert sent(user, "withdrawal_succeeded") == [("email", "sent")]
+    assert sent(user, "withdrawal_failed") == [("email", "sent")]
+    subjects = [m.subject for m in mail.outbox if m.to == [user.email]]
+    assert "10.00 EUR sent to your bank" in subjects
+    assert "Your withdrawal of 10.00 EUR did not go through" in subjects

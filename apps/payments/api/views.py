@@ -1,0 +1,212 @@
+from uuid import UUID
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.accounts.api.permissions import RecentStrongAuth
+from apps.core.api.pagination import CursorPagination
+from apps.core.idempotency import IdempotencyKeyReused, idempotent
+from apps.core.money import CURRENCY_CODES, Money
+from apps.payments import errors, selectors, services
+from apps.wallets import services as wallets_services
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key", str, OpenApiParameter.HEADER, required=True
+)
+
+
+class FundingSourceSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    holder_name = serializers.CharField()
+    iban_last4 = serializers.CharField()
+    currency = serializers.CharField()
+    provider = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class FundingSourceListApi(APIView):
+    domain_errors = (errors.InvalidIban, errors.FundingSourceExists, errors.ProviderUnavailable)
+
+    def get_permissions(self) -> list:
+        # Adding a way for money to leave needs two-factor and a recent login.
+        if self.request.method == "POST":
+            return [IsAuthenticated(), RecentStrongAuth()]
+        return [IsAuthenticated()]
+
+    class InputSerializer(serializers.Serializer):
+        iban = serializers.CharField(max_length=42)
+        holder_name = serializers.CharField(max_length=140)
+        currency = serializers.ChoiceField(choices=CURRENCY_CODES)
+
+    @extend_schema(responses={200: FundingSourceSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        rows = selectors.funding_sources(user_id=request.user.pk)
+        return Response({"results": FundingSourceSerializer(rows, many=True).data})
+
+    @extend_schema(request=InputSerializer, responses={201: FundingSourceSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        source_id = services.funding_source_add(
+            user_id=request.user.pk, **serializer.validated_data
+        )
+        source = selectors.funding_sources(user_id=request.user.pk).get(pk=source_id)
+        return Response(FundingSourceSerializer(source).data, status=201)
+
+
+class FundingSourceDetailApi(APIView):
+    domain_errors = (errors.FundingSourceNotFound, errors.FundingSourceInUse)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, source_id: UUID) -> Response:
+        services.funding_source_remove(user_id=request.user.pk, source_id=source_id)
+        return Response(status=204)
+
+
+class PaymentSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    direction = serializers.CharField()
+    state = serializers.CharField()
+    amount = serializers.IntegerField()
+    currency = serializers.CharField()
+    wallet_id = serializers.UUIDField()
+    funding_source_id = serializers.UUIDField()
+    failure_code = serializers.CharField()
+    failure_message = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class HistorySerializer(serializers.Serializer):
+    from_state = serializers.CharField(source="from", allow_null=True)
+    to = serializers.CharField()
+    at = serializers.DateTimeField()
+
+
+class PaymentDetailSerializer(PaymentSerializer):
+    history = HistorySerializer(many=True)
+
+
+class MoneyInSerializer(serializers.Serializer):
+    wallet = serializers.UUIDField()
+    funding_source = serializers.UUIDField()
+    amount = serializers.IntegerField(min_value=1, max_value=10**13, help_text="minor units")
+    currency = serializers.ChoiceField(choices=CURRENCY_CODES)
+
+
+PAYMENT_ERRORS = (
+    errors.FundingSourceNotFound,
+    errors.RiskDenied,
+    wallets_services.WalletNotFound,
+    wallets_services.WalletClosed,
+    wallets_services.CurrencyMismatch,
+    wallets_services.NotAllowedToSend,
+    wallets_services.LimitExceeded,
+    IdempotencyKeyReused,
+)
+
+
+def _detail(user_id: int, payment_id: UUID) -> dict:
+    payment = selectors.payment_get(user_id=user_id, payment_id=payment_id)
+    data = PaymentSerializer(payment).data
+    data["history"] = HistorySerializer(selectors.payment_history(payment=payment), many=True).data
+    return data
+
+
+class DepositCreateApi(APIView):
+    domain_errors = PAYMENT_ERRORS
+
+    @extend_schema(
+        request=MoneyInSerializer,
+        responses={201: PaymentDetailSerializer},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        serializer = MoneyInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        payment_id = services.deposit_create(
+            user_id=request.user.pk,
+            wallet_id=data["wallet"],
+            funding_source_id=data["funding_source"],
+            amount=Money(data["amount"], data["currency"]),
+            client_key=request.idempotency_key,
+        )
+        return Response(_detail(request.user.pk, payment_id), status=201)
+
+
+class WithdrawalCreateApi(APIView):
+    permission_classes = (IsAuthenticated, RecentStrongAuth)
+    domain_errors = (
+        *PAYMENT_ERRORS,
+        errors.WithdrawalsNotAllowed,
+        wallets_services.WalletFrozen,
+        services.InsufficientFunds,
+    )
+
+    @extend_schema(
+        request=MoneyInSerializer,
+        responses={201: PaymentDetailSerializer},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        serializer = MoneyInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        payment_id = services.withdrawal_create(
+            user_id=request.user.pk,
+            wallet_id=data["wallet"],
+            funding_source_id=data["funding_source"],
+            amount=Money(data["amount"], data["currency"]),
+            client_key=request.idempotency_key,
+        )
+        return Response(_detail(request.user.pk, payment_id), status=201)
+
+
+class PaymentPagination(CursorPagination):
+    ordering = ("-created_at", "-id")
+
+
+class PaymentListApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("direction", str, enum=["deposit", "withdrawal"])],
+        responses={200: PaymentSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        rows = selectors.payments(
+            user_id=request.user.pk, direction=request.query_params.get("direction")
+        )
+        paginator = PaymentPagination()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response(PaymentSerializer(page, many=True).data)
+
+
+class PaymentDetailApi(APIView):
+    domain_errors = (errors.PaymentNotFound,)
+
+    @extend_schema(responses={200: PaymentDetailSerializer})
+    def get(self, request: Request, payment_id: UUID) -> Response:
+        return Response(_detail(request.user.pk, payment_id))
+
+
+class WebhookApi(APIView):
+    """A provider's callback: verified against the raw body, stored, answered at once; the
+    work happens in a task. A known event id is acknowledged again without effect."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = ()
+    domain_errors = (errors.WebhookRejected,)
+
+    @extend_schema(request=None, responses={200: None})
+    def post(self, request: Request, provider: str) -> Response:
+        created = services.webhook_receive(
+            provider=provider, body=request.body, headers=dict(request.headers)
+        )
+        return Response({"received": True, "duplicate": not created})

@@ -1,0 +1,48 @@
+from apps.core.errors import Conflict, DomainError, NotFound
+
+
+class FundingSourceNotFound(NotFound):
+    code, message = "funding_source_not_found", "No such funding source."
+
+
+class FundingSourceExists(Conflict):
+    code, message = "funding_source_exists", "This bank account is already linked."
+
+
+class FundingSourceInUse(Conflict):
+    code, message = "funding_source_in_use", "A payment in progress uses this bank account."
+
+
+class PaymentNotFound(NotFound):
+    code, message = "payment_not_found", "No such payment."
+
+
+class RiskDenied(DomainError):
+    code, http_status = "risk_denied", 422
+    message = "This payment cannot be made. Contact support if you think this is wrong."
+
+
+class WithdrawalsNotAllowed(DomainError):
+    code, http_status = "withdrawals_not_allowed", 422
+    message = "Verify your identity to withdraw money."
+
+
+class IllegalTransition(Conflict):
+    code, message = "illegal_transition", "The payment cannot move to that state from here."
+
+
+class InvalidIban(DomainError):
+    code, http_status, message = "invalid_iban", 400, "The IBAN is not valid."
+
+
+class WebhookRejected(DomainError):
+    code, http_status, message = "webhook_rejected", 400, "The webhook could not be verified."
+
+
+class ProviderUnavailable(DomainError):
+    code, http_status, message = "provider_unavailable", 503, "The bank is unavailable; retry."
+
+
+class FourEyes(DomainError):
+    code, http_status = "four_eyes", 403
+    message = "Someone other than the proposer must approve this."

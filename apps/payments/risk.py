@@ -1,0 +1,59 @@
+"""Risk rules run before money moves: each returns nothing or (outcome, reason); the strictest
+outcome wins. Thresholds are settings (PAYMENTS_RISK), per currency in minor units."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Count, Sum
+from django.utils import timezone
+
+from apps.accounts import selectors as accounts_selectors
+from apps.payments.models import FundingSource, Payment, State
+
+ALLOW, REVIEW, DENY = "allow", "review", "deny"
+_SEVERITY = {ALLOW: 0, REVIEW: 1, DENY: 2}
+
+
+@dataclass
+class Decision:
+    outcome: str = ALLOW
+    reasons: list[str] = field(default_factory=list)
+
+    def add(self, outcome: str, reason: str) -> None:
+        self.reasons.append(reason)
+        if _SEVERITY[outcome] > _SEVERITY[self.outcome]:
+            self.outcome = outcome
+
+
+def assess(*, user_id: int, direction: str, amount: int, currency: str, source: FundingSource):
+    rules = settings.PAYMENTS_RISK
+    decision = Decision()
+    user = accounts_selectors.user_get(user_id=user_id)
+    if user is None or not user.is_active:
+        decision.add(DENY, "user_blocked")
+    limits = rules["amount"].get(currency, rules["amount"]["default"])
+    if amount >= limits["deny"]:
+        decision.add(DENY, "amount_over_deny_threshold")
+    elif amount >= limits["review"]:
+        decision.add(REVIEW, "amount_over_review_threshold")
+    since_hour, since_day = timezone.now() - timedelta(hours=1), timezone.now() - timedelta(days=1)
+    recent = Payment.objects.filter(user_id=user_id, direction=direction).exclude(
+        state__in=[State.FAILED, State.CANCELED]
+    )
+    last_hour = recent.filter(created_at__gte=since_hour).aggregate(n=Count("id"))["n"]
+    if last_hour >= rules["max_per_hour"]:
+        decision.add(REVIEW, "velocity_per_hour")
+    last_day = (
+        recent.filter(created_at__gte=since_day, currency=currency).aggregate(total=Sum("amount"))[
+            "total"
+        ]
+        or 0
+    )
+    if last_day + amount > limits["review_per_day"]:
+        decision.add(REVIEW, "velocity_per_day")
+    if direction == Payment.Direction.WITHDRAWAL and source.created_at > since_day:
+        decision.add(REVIEW, "new_funding_source")
+    return decision

@@ -1,0 +1,184 @@
+"""Webhooks refuse bad signatures, stale timestamps and replays without effect; risk rules
+allow, send to review (approved or rejected by compliance) or deny."""
+
+import json
+import time
+
+import pytest
+from django.test import Client
+
+from apps.core.money import Money
+from apps.payments import services
+from apps.payments.models import Payment, RiskReview, WebhookEvent
+from apps.payments.providers import signing, simulated
+from apps.payments.tests.factories import balance, bank_account, bank_answers, committed, customer
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pending_deposit():
+    user, wallet = customer()
+    payment_id = committed(
+        services.deposit_create,
+        user_id=user.pk,
+        wallet_id=wallet,
+        funding_source_id=bank_account(user).pk,
+        amount=Money(1_000, "EUR"),
+        client_key="d",
+    )
+    return payment_id, wallet
+
+
+def post(body: bytes, signature: str):
+    return Client().post(
+        "/api/v1/webhooks/simulated",
+        data=body,
+        content_type="application/json",
+        headers={"Finstack-Signature": signature},
+    )
+
+
+def event(payment_id, event_id="evt_1", kind="collect.succeeded") -> bytes:
+    return json.dumps(
+        {"id": event_id, "type": kind, "payment_id": str(payment_id), "provider_ref": "x"}
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    "forgery", ["bad_signature", "stale_timestamp", "no_header", "wrong_secret", "tampered"]
+)
+def test_an_unverifiable_webhook_is_refused_and_changes_nothing(pending_deposit, forgery):
+    payment_id, wallet = pending_deposit
+    body = event(payment_id)
+    signature = {
+        "bad_signature": f"t={int(time.time())},v1={'0' * 64}",
+        "stale_timestamp": signing.sign(body, simulated.secret(), at=int(time.time()) - 600),
+        "no_header": "",
+        "wrong_secret": signing.sign(body, "not-the-secret"),
+        "tampered": signing.sign(event(payment_id, kind="collect.failed"), simulated.secret()),
+    }[forgery]
+    response = post(body, signature)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "webhook_rejected"
+    assert not WebhookEvent.objects.exists()
+    assert Payment.objects.get(pk=payment_id).state == "processing"
+    assert balance(wallet) == (0, 0)
+
+
+def test_a_replayed_event_id_is_acknowledged_without_effect(pending_deposit):
+    payment_id, wallet = pending_deposit
+    body = event(payment_id)
+    from django.test import TestCase
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        first = post(body, signing.sign(body, simulated.secret()))
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        again = post(body, signing.sign(body, simulated.secret()))
+    assert first.json() == {"received": True, "duplicate": False}
+    assert again.json() == {"received": True, "duplicate": True}
+    assert WebhookEvent.objects.count() == 1
+    assert balance(wallet) == (1_000, 1_000)
+
+
+def test_an_unknown_provider_is_refused():
+    response = Client().post("/api/v1/webhooks/nobank", data=b"{}", content_type="application/json")
+    assert response.status_code == 400
+
+
+def test_risk_review_then_approve(settings):
+    settings.PAYMENTS_RISK = {
+        **settings.PAYMENTS_RISK,
+        "amount": {"default": {"review": 5_000, "deny": 1_000_000, "review_per_day": 1_000_000}},
+    }
+    user, wallet = customer(funds=50_000)
+    payment_id = committed(
+        services.withdrawal_create,
+        user_id=user.pk,
+        wallet_id=wallet,
+        funding_source_id=bank_account(user).pk,
+        amount=Money(10_000, "EUR"),
+        client_key="w",
+    )
+    payment = Payment.objects.get(pk=payment_id)
+    assert payment.state == "in_review"
+    assert RiskReview.objects.get(payment=payment).reasons == ["amount_over_review_threshold"]
+    assert balance(wallet) == (50_000, 40_000)  # held during the review
+    assert bank_answers(payment_id) == []  # the bank was not asked yet
+    committed(services.review_decide, payment_id=payment_id, staff_id=user.pk, approve=True)
+    bank_answers(payment_id)
+    assert Payment.objects.get(pk=payment_id).state == "succeeded"
+    assert balance(wallet) == (40_000, 40_000)
+
+
+def test_risk_review_then_reject_releases_the_money(settings):
+    settings.PAYMENTS_RISK = {**settings.PAYMENTS_RISK, "max_per_hour": 1}
+    user, wallet = customer(funds=50_000)
+    source = bank_account(user)
+    for key in ("w1", "w2"):
+        committed(
+            services.withdrawal_create,
+            user_id=user.pk,
+            wallet_id=wallet,
+            funding_source_id=source.pk,
+            amount=Money(1_000, "EUR"),
+            client_key=key,
+        )
+    second = Payment.objects.get(client_key="w2")
+    assert (second.state, second.review.reasons) == ("in_review", ["velocity_per_hour"])
+    committed(services.review_decide, payment_id=second.pk, staff_id=user.pk, approve=False)
+    second.refresh_from_db()
+    assert (second.state, second.failure_code) == ("canceled", "not_approved")
+    assert balance(wallet) == (50_000, 49_000)  # only the first one's hold remains
+
+
+def test_a_new_bank_account_sends_a_withdrawal_to_review():
+    user, wallet = customer(funds=50_000)
+    payment_id = committed(
+        services.withdrawal_create,
+        user_id=user.pk,
+        wallet_id=wallet,
+        funding_source_id=bank_account(user, aged=False).pk,
+        amount=Money(1_000, "EUR"),
+        client_key="w",
+    )
+    assert Payment.objects.get(pk=payment_id).risk["reasons"] == ["new_funding_source"]
+
+
+def test_deny_writes_nothing(settings):
+    settings.PAYMENTS_RISK = {
+        **settings.PAYMENTS_RISK,
+        "amount": {"default": {"review": 1_000, "deny": 2_000, "review_per_day": 1_000_000}},
+    }
+    user, wallet = customer(funds=50_000)
+    with pytest.raises(services.errors.RiskDenied):
+        services.withdrawal_create(
+            user_id=user.pk,
+            wallet_id=wallet,
+            funding_source_id=bank_account(user).pk,
+            amount=Money(3_000, "EUR"),
+            client_key="w",
+        )
+    assert not Payment.objects.exists()
+    assert balance(wallet) == (50_000, 50_000)
+
+
+def test_illegal_transitions_are_refused():
+    user, wallet = customer(funds=50_000)
+    payment_id = committed(
+        services.withdrawal_create,
+        user_id=user.pk,
+        wallet_id=wallet,
+        funding_source_id=bank_account(user).pk,
+        amount=Money(1_000, "EUR"),
+        client_key="w",
+    )
+    bank_answers(payment_id)
+    payment = Payment.objects.get(pk=payment_id)
+    assert payment.state == "succeeded"
+    for target in ("processing", "failed", "in_review"):
+        with pytest.raises(services.errors.IllegalTransition):
+            services._transition(payment, target, "test")
+    RiskReview.objects.create(payment=payment, decision="approved")
+    with pytest.raises(services.errors.IllegalTransition):  # deciding what is decided
+        services.review_decide(payment_id=payment_id, staff_id=user.pk, approve=True)
