@@ -182,3 +182,25 @@ def test_illegal_transitions_are_refused():
     RiskReview.objects.create(payment=payment, decision="approved")
     with pytest.raises(services.errors.IllegalTransition):  # deciding what is decided
         services.review_decide(payment_id=payment_id, staff_id=user.pk, approve=True)
+
+
+def test_the_database_refuses_an_illegal_transition_even_in_raw_sql():
+    from django.db import DatabaseError, connection, transaction
+
+    user, wallet = customer(funds=50_000)
+    payment_id = committed(
+        services.withdrawal_create,
+        user_id=user.pk,
+        wallet_id=wallet,
+        funding_source_id=bank_account(user).pk,
+        amount=Money(1_000, "EUR"),
+        client_key="w",
+    )
+    bank_answers(payment_id)
+    for sql in (
+        "UPDATE payments_payment SET state = 'processing' WHERE id = %s",
+        "UPDATE payments_payment SET amount = 1 WHERE id = %s",
+    ):
+        with pytest.raises(DatabaseError, match="payment"), transaction.atomic():
+            connection.cursor().execute(sql, [payment_id])
+    assert Payment.objects.get(pk=payment_id).state == "succeeded"
