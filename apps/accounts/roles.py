@@ -20,7 +20,13 @@ _READ_CUSTOMERS = [
 PERMISSIONS: dict[str, list[str]] = {
     COMPLIANCE: [
         *_READ_CUSTOMERS,
-        "kyc.change_customertier",
+        "kyc.review_case",
+        "kyc.view_case",
+        "kyc.view_profile",
+        "kyc.view_document",
+        "kyc.view_watchlistentry",
+        "kyc.add_watchlistentry",
+        "kyc.change_watchlistentry",
         "kyc.view_tier",
         "kyc.view_tierlimit",
         "ledger.view_account",

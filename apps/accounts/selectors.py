@@ -61,6 +61,10 @@ def user_contact(*, user_id: int) -> Contact | None:
     )
 
 
+def users_closed_before(*, when: Any) -> list[int]:
+    return list(User.objects.filter(closed_at__lt=when).values_list("pk", flat=True))
+
+
 def users_by_id(*, user_ids: set[int]) -> dict[int, UserRef]:
     return {u.pk: _ref(u) for u in User.objects.filter(pk__in=user_ids)}
 

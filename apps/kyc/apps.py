@@ -7,7 +7,10 @@ class KycConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.accounts import selectors as accounts_selectors
-        from apps.kyc import selectors
+        from apps.kyc import (
+            selectors,
+            tasks,  # noqa: F401 - the simulated vendor queues by name
+        )
 
         # GET /api/v1/me shows the tier; accounts does not import kyc.
         accounts_selectors.profile_extra_register(

@@ -9,3 +9,42 @@ class TierChanged(Event):
     user_id: int
     from_level: int
     to_level: int
+
+
+@dataclass(frozen=True)
+class KycSubmitted(Event):
+    name = "kyc.submitted"
+    case_id: str
+    user_id: int
+    target_tier: int
+
+
+@dataclass(frozen=True)
+class KycApproved(Event):
+    name = "kyc.approved"
+    case_id: str
+    user_id: int
+    tier: int
+
+
+@dataclass(frozen=True)
+class KycRejected(Event):
+    name = "kyc.rejected"
+    case_id: str
+    user_id: int
+    message: str  # customer-safe
+
+
+@dataclass(frozen=True)
+class KycResubmissionRequested(Event):
+    name = "kyc.resubmission_requested"
+    case_id: str
+    user_id: int
+    messages: list  # customer-safe, one per document
+
+
+@dataclass(frozen=True)
+class KycDocumentsExpiring(Event):
+    name = "kyc.documents_expiring"
+    user_id: int
+    expires_on: str

@@ -8,8 +8,18 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from apps.accounts import selectors as accounts_selectors
 from apps.core.money import Money
-from apps.kyc.models import CustomerTier, Tier, TierLimit
+from apps.kyc.models import (
+    Case,
+    CaseTransition,
+    CustomerTier,
+    Document,
+    Profile,
+    Tier,
+    TierLimit,
+)
+from apps.kyc.reasons import REASONS
 
 
 @dataclass(frozen=True)
@@ -48,3 +58,115 @@ def limits_for(*, user_id: int, currency: str) -> Limits:
 def can_withdraw(*, user_id: int) -> bool:
     """Whether the customer's tier lets money leave the platform (tier 0 cannot)."""
     return Tier.objects.filter(level=tier_of(user_id=user_id), can_withdraw=True).exists()
+
+
+ID_DOCUMENTS = ({"passport"}, {"driving_licence"}, {"national_id_front", "national_id_back"})
+
+
+def missing_for(*, user_id: int, target_tier: int, case_id: object = None) -> list[str]:
+    """What a customer still has to provide for a tier (in the app's words: codes)."""
+    missing = []
+    if not Profile.objects.filter(user_id=user_id).exists():
+        missing.append("profile")
+    contact = accounts_selectors.user_contact(user_id=user_id)
+    if target_tier >= 1 and not (contact and contact.phone):
+        missing.append("verified_phone")
+    if target_tier >= 2:
+        uploaded = set(
+            Document.objects.filter(case_id=case_id)
+            .exclude(review=Document.Review.RESUBMIT)
+            .values_list("type", flat=True)
+        )
+        if not any(needed <= uploaded for needed in ID_DOCUMENTS):
+            missing.append("identity_document")
+        for needed in ("selfie", "proof_of_address"):
+            if needed not in uploaded:
+                missing.append(needed)
+    return missing
+
+
+def status(*, user_id: int) -> dict:
+    """The customer's view: tier, the current (or last) case, what the next tier needs."""
+    tier = tier_of(user_id=user_id)
+    case = Case.objects.filter(user_id=user_id).order_by("-created_at").first()
+    next_tier = min(tier + 1, 2)
+    view = {
+        "tier": tier,
+        "can_withdraw": can_withdraw(user_id=user_id),
+        "next_tier": next_tier if tier < 2 else None,
+        "missing_for_next_tier": (
+            missing_for(user_id=user_id, target_tier=next_tier, case_id=case.pk if case else None)
+            if tier < 2
+            else []
+        ),
+        "case": None,
+    }
+    if case:
+        messages = CaseTransition.objects.filter(case=case).exclude(customer_message="")
+        last = messages.order_by("-at", "-id").first()
+        view["case"] = {
+            "id": case.pk,
+            "state": case.state,
+            "target_tier": case.target_tier_id,
+            "attempts": case.attempts,
+            "message": last.customer_message if last else "",
+            "documents": [
+                {
+                    "id": d.pk,
+                    "type": d.type,
+                    "review": d.review,
+                    "message": "" if not d.reason_code else _reason(d.reason_code),
+                }
+                for d in case.documents.order_by("uploaded_at")
+            ],
+        }
+    return view
+
+
+def _reason(code: str) -> str:
+    return REASONS.get(code, "")
+
+
+def documents(*, user_id: int) -> list:
+    return list(Document.objects.filter(case__user_id=user_id).order_by("-uploaded_at"))
+
+
+def export_user(*, user_id: int) -> dict:
+    """Everything KYC holds about a user (decrypted), for a subject access request."""
+    profile = Profile.objects.filter(user_id=user_id).values().first()
+    cases = []
+    for case in Case.objects.filter(user_id=user_id).order_by("created_at"):
+        cases.append(
+            {
+                "id": case.pk,
+                "target_tier": case.target_tier_id,
+                "state": case.state,
+                "submitted_at": case.submitted_at,
+                "decided_at": case.decided_at,
+                "provider_result": case.provider_result,
+                "trail": list(
+                    case.trail.values(
+                        "at", "from_state", "to_state", "reason_code", "customer_message"
+                    )
+                ),
+                "documents": [
+                    {
+                        "type": d.type,
+                        "number": d.number,
+                        "expires_on": d.expires_on,
+                        "uploaded_at": d.uploaded_at,
+                        "review": d.review,
+                        "purged": bool(d.purged_at),
+                    }
+                    for d in case.documents.all()
+                ],
+            }
+        )
+    if profile:
+        profile["tax_id"] = Profile.objects.get(user_id=user_id).tax_id
+    return {
+        "user_id": user_id,
+        "tier": tier_of(user_id=user_id),
+        "profile": profile,
+        "cases": cases,
+    }

@@ -1,11 +1,71 @@
-"""Public writes of apps.kyc: other apps use only services, selectors and events."""
+"""Public writes of apps.kyc: profiles, documents, verification cases and their review.
 
-from django.db import transaction
+A case moves only along CASE_TRANSITIONS, each move written to its append-only trail with who,
+when, why and a customer-safe message. A vendor's answer and the screening only propose; a
+staff decision, or the auto-approve rule of tier 1, moves a case. The highest tier needs two
+reviewers (four-eyes)."""
 
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date, timedelta
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.accounts import selectors as accounts_selectors
+from apps.core import signing
 from apps.core.events import publish
-from apps.kyc.events import TierChanged
-from apps.kyc.models import CustomerTier, Tier
-from apps.kyc.selectors import tier_of
+from apps.kyc import errors, providers, screening, uploads
+from apps.kyc.events import (
+    KycApproved,
+    KycDocumentsExpiring,
+    KycRejected,
+    KycResubmissionRequested,
+    KycSubmitted,
+    TierChanged,
+)
+from apps.kyc.models import (
+    Case,
+    CaseState,
+    CaseTransition,
+    CustomerTier,
+    Document,
+    Profile,
+    ProviderWebhook,
+    ScreeningHit,
+    Tier,
+)
+from apps.kyc.reasons import REASONS
+from apps.kyc.selectors import missing_for, tier_of
+
+S = CaseState
+CASE_TRANSITIONS: dict[str, set[str]] = {
+    S.DRAFT: {S.SUBMITTED, S.WITHDRAWN},
+    S.SUBMITTED: {S.IN_REVIEW, S.APPROVED, S.WITHDRAWN},  # approved: tier 1's auto rule
+    S.IN_REVIEW: {
+        S.APPROVED,
+        S.PENDING_SECOND_REVIEW,
+        S.NEEDS_RESUBMISSION,
+        S.REJECTED_FINAL,
+        S.WITHDRAWN,
+    },
+    S.PENDING_SECOND_REVIEW: {S.APPROVED, S.IN_REVIEW, S.REJECTED_FINAL, S.WITHDRAWN},
+    S.NEEDS_RESUBMISSION: {S.SUBMITTED, S.REJECTED_FINAL, S.WITHDRAWN},
+    S.APPROVED: {S.EXPIRED},
+    S.REJECTED_FINAL: set(),
+    S.EXPIRED: set(),
+    S.WITHDRAWN: set(),
+}
+OPEN = (S.DRAFT, S.SUBMITTED, S.IN_REVIEW, S.PENDING_SECOND_REVIEW, S.NEEDS_RESUBMISSION)
+
+
+# --- tiers ----------------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -26,3 +86,312 @@ def tiers_ensure() -> None:
 
     with transaction.atomic():
         tiers.ensure(Tier, TierLimit)
+
+
+# --- customer side --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def profile_save(*, user_id: int, **fields: Any) -> None:
+    born: date = fields["date_of_birth"]
+    today = timezone.now().date()
+    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    if age < 18:
+        raise errors.TooYoung()
+    Profile.objects.update_or_create(user_id=user_id, defaults=fields)
+
+
+def _open_case(user_id: int, lock: bool = True) -> Case | None:
+    rows = Case.objects.filter(user_id=user_id, state__in=OPEN)
+    return (rows.select_for_update() if lock else rows).first()
+
+
+@transaction.atomic
+def document_add(
+    *, user_id: int, type: str, data: bytes, number: str = "", expires_on: date | None = None
+) -> UUID:
+    """Checked, cleaned (metadata stripped) and stored privately, on the customer's open case
+    (one is opened as a draft for tier 2 if needed)."""
+    clean = uploads.clean(data)
+    case = _open_case(user_id) or _case_create(user_id, target_tier=2)
+    if case.state not in (S.DRAFT, S.NEEDS_RESUBMISSION):
+        raise errors.CaseNotOpen()
+    document = Document(
+        id=uuid.uuid4(),
+        case=case,
+        type=type,
+        content_type=clean.content_type,
+        size=len(clean.content),
+        number=number,
+        expires_on=expires_on,
+    )
+    document.file.save(str(document.id), ContentFile(clean.content), save=False)
+    document.save(force_insert=True)
+    return document.id
+
+
+def _case_create(user_id: int, target_tier: int) -> Case:
+    try:
+        with transaction.atomic():
+            return Case.objects.create(user_id=user_id, target_tier_id=target_tier)
+    except IntegrityError as exc:  # a concurrent twin opened one
+        raise errors.CaseNotOpen() from exc
+
+
+@transaction.atomic
+def case_submit(*, user_id: int, target_tier: int) -> UUID:
+    if tier_of(user_id=user_id) >= target_tier:
+        raise errors.AlreadyAtTier()
+    case = _open_case(user_id) or _case_create(user_id, target_tier)
+    if case.state not in (S.DRAFT, S.NEEDS_RESUBMISSION):
+        raise errors.CaseNotOpen(state=case.state)
+    case.target_tier_id = target_tier
+    missing = missing_for(user_id=user_id, target_tier=target_tier, case_id=case.pk)
+    if "profile" in missing:
+        raise errors.ProfileIncomplete(missing=missing)
+    if missing:
+        raise errors.DocumentsMissing(missing=missing)
+    case.attempts += 1
+    case.submitted_at = timezone.now()
+    case.save(update_fields=["target_tier", "attempts", "submitted_at"])
+    _move(case, S.SUBMITTED, by=None, reason="submitted by the customer")
+    publish(KycSubmitted(case_id=str(case.pk), user_id=user_id, target_tier=target_tier))
+    profile = Profile.objects.get(user_id=user_id)
+    hits = screening.candidates(profile)
+    for entry, score in hits:
+        ScreeningHit.objects.create(case=case, entry=entry, score=score)
+    if hits:  # a possible sanctions/PEP match: a person must look, whatever else says
+        _move(
+            case,
+            S.IN_REVIEW,
+            by=None,
+            reason="screening_hit",
+            note=", ".join(f"{e.name} ({s})" for e, s in hits),
+        )
+    elif target_tier == 1:  # the auto-approve rule of the lowest tier
+        _approve(case, by=None, note="auto-approved: profile and phone verified, no hits")
+    else:
+        case_id, last_name = str(case.pk), profile.legal_last_name
+        transaction.on_commit(lambda: _vendor_submit(case_id, last_name), robust=True)
+    return case.pk
+
+
+def _vendor_submit(case_id: str, last_name: str) -> None:
+    providers.get(settings.KYC_PROVIDER).submit(case_id=case_id, applicant={"last_name": last_name})
+
+
+@transaction.atomic
+def case_withdraw(*, user_id: int) -> None:
+    case = _open_case(user_id)
+    if case is None:
+        raise errors.CaseNotOpen()
+    _move(case, S.WITHDRAWN, by=None, reason="withdrawn by the customer")
+
+
+# --- vendor webhooks ------------------------------------------------------------------------
+
+
+def vendor_webhook(*, provider: str, body: bytes, headers: dict[str, str]) -> bool:
+    """Verify (HMAC over the raw body, timestamp window), store once per event id, apply:
+    the vendor's result is recorded and the case goes to a reviewer."""
+    try:
+        vendor = providers.get(provider)
+        data = vendor.parse_webhook(body=body, headers=headers)
+    except (LookupError, KeyError, signing.BadSignature, ValueError) as exc:
+        raise errors.WebhookRejected(str(exc)) from exc
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                ProviderWebhook.objects.create(
+                    provider=provider, event_id=str(data["id"]), raw_body=body.decode()
+                )
+        except IntegrityError:
+            return False  # a redelivery: already applied
+        case = Case.objects.select_for_update().filter(pk=data["case_id"]).first()
+        if case is None:
+            return True
+        case.provider_result = {"result": data["result"], "labels": data.get("labels", [])}
+        case.save(update_fields=["provider_result"])
+        if case.state == S.SUBMITTED:
+            _move(
+                case,
+                S.IN_REVIEW,
+                by=None,
+                reason=f"vendor: {data['result']}",
+                note=json.dumps(case.provider_result),
+            )
+    return True
+
+
+# --- staff side -----------------------------------------------------------------------------
+
+
+def _staff_case(case_id: UUID) -> Case:
+    case = Case.objects.select_for_update().filter(pk=case_id).first()
+    if case is None:
+        raise errors.CaseNotFound()
+    return case
+
+
+@transaction.atomic
+def case_assign(*, case_id: UUID, staff_id: int) -> None:
+    case = _staff_case(case_id)
+    if case.state not in (S.SUBMITTED, S.IN_REVIEW, S.PENDING_SECOND_REVIEW):
+        raise errors.IllegalCaseTransition(state=case.state)
+    case.assigned_to_id = staff_id
+    case.save(update_fields=["assigned_to"])
+    if case.state == S.SUBMITTED:
+        _move(case, S.IN_REVIEW, by=staff_id, reason="review started")
+
+
+@transaction.atomic
+def case_approve(*, case_id: UUID, staff_id: int, note: str = "") -> str:
+    """Approve; for the highest tier the first approval only prepares it and a second,
+    different reviewer confirms (four-eyes)."""
+    case = _staff_case(case_id)
+    top = Tier.objects.order_by("-level").values_list("level", flat=True).first()
+    if case.state == S.PENDING_SECOND_REVIEW:
+        if case.prepared_by_id == staff_id:
+            raise errors.FourEyes()
+        _approve(case, by=staff_id, note=note)
+        return case.state
+    if case.state != S.IN_REVIEW:
+        raise errors.IllegalCaseTransition(state=case.state)
+    if ScreeningHit.objects.filter(case=case, cleared=False).exists():
+        ScreeningHit.objects.filter(case=case).update(cleared=True)  # the reviewer cleared them
+    if case.target_tier_id == top:
+        case.prepared_by_id = staff_id
+        case.save(update_fields=["prepared_by"])
+        _move(case, S.PENDING_SECOND_REVIEW, by=staff_id, reason="prepared", note=note)
+    else:
+        _approve(case, by=staff_id, note=note)
+    return case.state
+
+
+def _approve(case: Case, by: int | None, note: str) -> None:
+    case.decided_at = timezone.now()
+    case.expires_at = case.decided_at + timedelta(days=settings.KYC_APPROVAL_VALID_DAYS)
+    case.save(update_fields=["decided_at", "expires_at"])
+    _move(case, S.APPROVED, by=by, reason="approved", note=note)
+    Document.objects.filter(case=case).update(review=Document.Review.ACCEPTED)
+    customer_tier_set(user_id=case.user_id, level=case.target_tier_id)
+    publish(KycApproved(case_id=str(case.pk), user_id=case.user_id, tier=case.target_tier_id))
+
+
+@transaction.atomic
+def case_reject(*, case_id: UUID, staff_id: int, reason_code: str, note: str = "") -> None:
+    case = _staff_case(case_id)
+    _move(case, S.REJECTED_FINAL, by=staff_id, reason=reason_code, note=note)
+    publish(KycRejected(case_id=str(case.pk), user_id=case.user_id, message=REASONS[reason_code]))
+
+
+@transaction.atomic
+def case_request_resubmission(
+    *, case_id: UUID, staff_id: int, documents: dict[str, str], note: str = ""
+) -> str:
+    """`documents`: document id → reason code. Past the attempt cap the case is rejected."""
+    case = _staff_case(case_id)
+    if case.attempts >= settings.KYC_MAX_ATTEMPTS:
+        _move(case, S.REJECTED_FINAL, by=staff_id, reason="attempts_exhausted", note=note)
+        publish(
+            KycRejected(
+                case_id=str(case.pk), user_id=case.user_id, message=REASONS["attempts_exhausted"]
+            )
+        )
+        return case.state
+    for document_id, code in documents.items():
+        REASONS[code]  # noqa: B018 - an unknown code is a KeyError before anything changes
+        Document.objects.filter(pk=document_id, case=case).update(
+            review=Document.Review.RESUBMIT, reason_code=code
+        )
+    _move(
+        case,
+        S.NEEDS_RESUBMISSION,
+        by=staff_id,
+        reason=",".join(sorted(set(documents.values()))),
+        note=note,
+    )
+    publish(
+        KycResubmissionRequested(
+            case_id=str(case.pk),
+            user_id=case.user_id,
+            messages=[REASONS[c] for c in documents.values()],
+        )
+    )
+    return case.state
+
+
+def _move(case: Case, to: str, *, by: int | None, reason: str, note: str = "") -> None:
+    if to not in CASE_TRANSITIONS[case.state]:
+        raise errors.IllegalCaseTransition(from_state=case.state, to_state=to)
+    CaseTransition.objects.create(
+        case=case,
+        from_state=case.state,
+        to_state=to,
+        by_id=by,
+        reason_code=reason[:40],
+        customer_message=REASONS.get(reason, "")[:300],
+        staff_note=note,
+    )
+    Case.objects.filter(pk=case.pk).update(state=to)
+    case.state = to
+
+
+# --- beat jobs --------------------------------------------------------------------------------
+
+
+def cases_expire() -> int:
+    """Approvals past their validity expire (tier back to 0); customers whose documents
+    expire within 30 days are told to renew them."""
+    now = timezone.now()
+    expired = 0
+    for case_id in Case.objects.filter(state=S.APPROVED, expires_at__lte=now).values_list(
+        "pk", flat=True
+    ):
+        with transaction.atomic():
+            case = _staff_case(case_id)
+            _move(case, S.EXPIRED, by=None, reason="approval expired")
+            customer_tier_set(user_id=case.user_id, level=0)
+            expired += 1
+    soon = now.date() + timedelta(days=30)
+    expiring = (
+        Document.objects.filter(
+            case__state=S.APPROVED, expires_on__lte=soon, expires_on__gte=now.date()
+        )
+        .values_list("case__user_id", "expires_on")
+        .distinct()
+    )
+    with transaction.atomic():
+        for user_id, expires_on in expiring:
+            publish(KycDocumentsExpiring(user_id=user_id, expires_on=expires_on.isoformat()))
+    return expired
+
+
+def retention_purge() -> int:
+    """Five years after a customer left (account closed), delete their documents' files and
+    pseudonymise the profile, unless a case is under legal hold. The ledger is never touched."""
+    cutoff = timezone.now() - timedelta(days=365 * settings.KYC_RETENTION_YEARS)
+    purged = 0
+    for user_id in accounts_selectors.users_closed_before(when=cutoff):
+        if Case.objects.filter(user_id=user_id, legal_hold=True).exists():
+            continue
+        with transaction.atomic():
+            for document in Document.objects.select_for_update().filter(
+                case__user_id=user_id, purged_at__isnull=True
+            ):
+                document.file.delete(save=False)
+                document.number, document.purged_at = None, timezone.now()
+                document.save(update_fields=["file", "number", "purged_at"])
+            pseudonym = f"purged-{uuid.uuid4().hex[:12]}"
+            Profile.objects.filter(user_id=user_id, pseudonymised_at__isnull=True).update(
+                legal_first_name=pseudonym,
+                legal_last_name=pseudonym,
+                address_line="",
+                postal_code="",
+                city="",
+                tax_id=None,
+                date_of_birth=date(1900, 1, 1),
+                pseudonymised_at=timezone.now(),
+            )
+            purged += 1
+    return purged

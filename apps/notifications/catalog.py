@@ -35,6 +35,11 @@ KINDS: dict[str, Kind] = {
     "withdrawal_failed": Kind(MONEY, (PUSH, IN_APP, EMAIL), critical=True),
     "payment_in_review": Kind(MONEY, (IN_APP, EMAIL)),
     "kyc_tier_changed": Kind(KYC, (EMAIL, PUSH, IN_APP)),
+    "kyc_submitted": Kind(KYC, (IN_APP, EMAIL)),
+    "kyc_approved": Kind(KYC, (EMAIL, PUSH, IN_APP)),
+    "kyc_rejected": Kind(KYC, (EMAIL, IN_APP), critical=True),
+    "kyc_resubmission": Kind(KYC, (EMAIL, PUSH, IN_APP), critical=True),
+    "kyc_documents_expiring": Kind(KYC, (EMAIL, IN_APP), critical=True),
     "account_closed": Kind(ACCOUNT, (EMAIL,), critical=True),
     # allauth's own mails (codes, notices): e-mail only, always sent.
     "account_mail": Kind(SECURITY, (EMAIL,), critical=True),

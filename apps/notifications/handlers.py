@@ -16,7 +16,14 @@ from apps.accounts.events import (
 from apps.core import context
 from apps.core.events import subscribe
 from apps.core.money import Money
-from apps.kyc.events import TierChanged
+from apps.kyc.events import (
+    KycApproved,
+    KycDocumentsExpiring,
+    KycRejected,
+    KycResubmissionRequested,
+    KycSubmitted,
+    TierChanged,
+)
 from apps.notifications import services
 from apps.payments.events import PaymentFailed, PaymentInReview, PaymentSucceeded
 from apps.wallets.events import TransferCompleted, WalletStatusChanged
@@ -114,3 +121,28 @@ def payment_failed(event: PaymentFailed) -> None:
 @subscribe(PaymentInReview)
 def payment_in_review(event: PaymentInReview) -> None:
     _notify(event.user_id, "payment_in_review")
+
+
+@subscribe(KycSubmitted)
+def kyc_submitted(event: KycSubmitted) -> None:
+    _notify(event.user_id, "kyc_submitted", tier=event.target_tier)
+
+
+@subscribe(KycApproved)
+def kyc_approved(event: KycApproved) -> None:
+    _notify(event.user_id, "kyc_approved", tier=event.tier)
+
+
+@subscribe(KycRejected)
+def kyc_rejected(event: KycRejected) -> None:
+    _notify(event.user_id, "kyc_rejected", message=event.message)
+
+
+@subscribe(KycResubmissionRequested)
+def kyc_resubmission(event: KycResubmissionRequested) -> None:
+    _notify(event.user_id, "kyc_resubmission", messages=event.messages)
+
+
+@subscribe(KycDocumentsExpiring)
+def kyc_documents_expiring(event: KycDocumentsExpiring) -> None:
+    _notify(event.user_id, "kyc_documents_expiring", expires_on=event.expires_on)

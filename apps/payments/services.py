@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.core import signing
 from apps.core.events import publish
 from apps.core.money import Money
 from apps.kyc import selectors as kyc_selectors
@@ -42,7 +43,6 @@ from apps.payments.models import (
     State,
     WebhookEvent,
 )
-from apps.payments.providers import signing
 from apps.wallets import services as wallets_services
 
 logger = logging.getLogger(__name__)

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "axes",
     "auditlog",
+    "import_export",
     "finstack",  # the composition root: project-wide commands such as seed_demo
     "apps.core",
     "apps.accounts",
@@ -196,7 +197,10 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"Currency": "apps.core.money.CURRENCY_CODES"},
+    "ENUM_NAME_OVERRIDES": {
+        "Currency": "apps.core.money.CURRENCY_CODES",
+        "Country": "apps.kyc.api.views.COUNTRIES",
+    },
     # allauth's own endpoints (sign-up, login, tokens, 2FA) join the one API document.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -282,6 +286,29 @@ KYC_DEFAULT_LIMITS = {
         "monthly": 1_000_000,
         "max_balance": 1_500_000,
     },
+}
+
+# Salt(s) for the key that encrypts KYC PII (with SECRET_KEY; the first encrypts, all decrypt).
+SALT_KEY = env.list("KYC_ENCRYPTION_SALTS", default=["finstack-kyc-pii-v1"])
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"  # loading the watch list needs the add permission
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+KYC_MAX_UPLOAD_BYTES = env.int("KYC_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
+KYC_MAX_IMAGE_PIXELS = 40_000_000  # a decompression bomb is refused, not rendered
+KYC_MAX_ATTEMPTS = 3  # resubmissions before a case is rejected for good
+KYC_APPROVAL_VALID_DAYS = 2 * 365
+KYC_RETENTION_YEARS = 5  # after the relationship ends (EU AMLD Art. 40)
+KYC_SCREENING_THRESHOLD = 88  # rapidfuzz token_sort_ratio from which a name is a hit
+KYC_PROVIDERS = {"simulated": "apps.kyc.providers.SimulatedVendor"}
+KYC_PROVIDER = env("KYC_PROVIDER", default="simulated")
+KYC_WEBHOOK_SECRETS = {"simulated": env("KYC_SIMULATED_WEBHOOK_SECRET", default="kyc-dev-only")}
+KYC_SIMULATED_AUTO_CALLBACK = env.bool("KYC_SIMULATED_AUTO_CALLBACK", default=True)
+KYC_SIMULATED_DELAY = 5
+KYC_SIMULATED_WEBHOOK_URL = env(
+    "KYC_SIMULATED_WEBHOOK_URL", default="http://127.0.0.1:8000/api/v1/kyc/webhooks/simulated"
+)
+CELERY_BEAT_SCHEDULE |= {
+    "kyc.expire": {"task": "kyc.expire", "schedule": crontab(hour=3, minute=0)},
+    "kyc.retention": {"task": "kyc.retention", "schedule": crontab(hour=3, minute=30)},
 }
 
 # --- Wallets ------------------------------------------------------------------------------------

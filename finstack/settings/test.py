@@ -33,3 +33,4 @@ NOTIFICATIONS_BACKENDS = {
     "push": "apps.notifications.channels.basic.Memory",
 }
 PAYMENTS_SIMULATED_AUTO_CALLBACK = False  # tests deliver the bank's callbacks themselves
+KYC_SIMULATED_AUTO_CALLBACK = False  # tests deliver the vendor's answers themselves

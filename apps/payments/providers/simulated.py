@@ -23,6 +23,7 @@ from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from apps.core import signing
 from apps.payments.models import SimulatedBankPayment
 from apps.payments.providers import (
     Accepted,
@@ -30,7 +31,6 @@ from apps.payments.providers import (
     ProviderRejected,
     Status,
     WebhookEvent,
-    signing,
 )
 
 NAME = "simulated"

@@ -7,10 +7,11 @@ import time
 import pytest
 from django.test import Client
 
+from apps.core import signing
 from apps.core.money import Money
 from apps.payments import services
 from apps.payments.models import Payment, RiskReview, WebhookEvent
-from apps.payments.providers import signing, simulated
+from apps.payments.providers import simulated
 from apps.payments.tests.factories import balance, bank_account, bank_answers, committed, customer
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,137 @@
+import iso3166
+from django.conf import settings
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.kyc import errors, selectors, services
+from apps.kyc.models import Document, Profile
+
+COUNTRIES = sorted(iso3166.countries_by_alpha2)
+
+
+class KycProfileSerializer(serializers.Serializer):
+    legal_first_name = serializers.CharField(max_length=100)
+    legal_last_name = serializers.CharField(max_length=100)
+    date_of_birth = serializers.DateField()
+    nationality = serializers.ChoiceField(choices=COUNTRIES)
+    address_line = serializers.CharField(max_length=200)
+    postal_code = serializers.CharField(max_length=20)
+    city = serializers.CharField(max_length=100)
+    country = serializers.ChoiceField(choices=COUNTRIES)
+    tax_id = serializers.RegexField(r"^[A-Za-z0-9 -]{4,40}$", required=False, allow_blank=True)
+
+
+class ProfileApi(APIView):
+    domain_errors = (errors.TooYoung,)
+
+    @extend_schema(responses={200: KycProfileSerializer})
+    def get(self, request: Request) -> Response:
+        profile = Profile.objects.filter(user_id=request.user.pk).first()
+        if profile is None:
+            raise NotFound("No profile yet.")
+        return Response(KycProfileSerializer(profile).data)
+
+    @extend_schema(request=KycProfileSerializer, responses={200: KycProfileSerializer})
+    def put(self, request: Request) -> Response:
+        serializer = KycProfileSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.profile_save(user_id=request.user.pk, **serializer.validated_data)
+        return Response(serializer.data)
+
+
+class DocumentSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    type = serializers.CharField()
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    review = serializers.CharField()
+    reason_code = serializers.CharField()
+    expires_on = serializers.DateField(allow_null=True)
+    uploaded_at = serializers.DateTimeField()
+
+
+class DocumentListApi(APIView):
+    parser_classes = (MultiPartParser,)
+    domain_errors = (
+        errors.FileTooLarge,
+        errors.FileTypeNotAllowed,
+        errors.FileCorrupt,
+        errors.CaseNotOpen,
+    )
+
+    class InputSerializer(serializers.Serializer):
+        type = serializers.ChoiceField(choices=Document.Type.choices)
+        file = serializers.FileField()
+        number = serializers.CharField(max_length=60, required=False, default="")
+        expires_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+    @extend_schema(responses={200: DocumentSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        rows = selectors.documents(user_id=request.user.pk)
+        return Response({"results": DocumentSerializer(rows, many=True).data})
+
+    @extend_schema(
+        request={"multipart/form-data": InputSerializer}, responses={201: DocumentSerializer}
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        upload = data["file"]
+        if upload.size > settings.KYC_MAX_UPLOAD_BYTES:  # before reading it into memory
+            raise errors.FileTooLarge(max_bytes=settings.KYC_MAX_UPLOAD_BYTES)
+        document_id = services.document_add(
+            user_id=request.user.pk,
+            type=data["type"],
+            data=upload.read(),
+            number=data["number"],
+            expires_on=data["expires_on"],
+        )
+        document = Document.objects.get(pk=document_id)
+        return Response(DocumentSerializer(document).data, status=201)
+
+
+class SubmitApi(APIView):
+    domain_errors = (
+        errors.ProfileIncomplete,
+        errors.DocumentsMissing,
+        errors.CaseNotOpen,
+        errors.AlreadyAtTier,
+    )
+
+    class InputSerializer(serializers.Serializer):
+        tier = serializers.ChoiceField(choices=[1, 2])
+
+    @extend_schema(request=InputSerializer, responses={200: dict})
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.case_submit(user_id=request.user.pk, target_tier=serializer.validated_data["tier"])
+        return Response(selectors.status(user_id=request.user.pk))
+
+
+class StatusApi(APIView):
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request) -> Response:
+        return Response(selectors.status(user_id=request.user.pk))
+
+
+class VendorWebhookApi(APIView):
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = ()
+    parser_classes = (JSONParser,)
+    domain_errors = (errors.WebhookRejected,)
+
+    @extend_schema(request=None, responses={200: dict})
+    def post(self, request: Request, provider: str) -> Response:
+        created = services.vendor_webhook(
+            provider=provider, body=request.body, headers=dict(request.headers)
+        )
+        return Response({"received": True, "duplicate": not created})

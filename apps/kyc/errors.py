@@ -1,0 +1,53 @@
+from apps.core.errors import Conflict, DomainError, NotFound
+
+
+class FileTooLarge(DomainError):
+    code, http_status, message = "file_too_large", 400, "The file is too large."
+
+
+class FileTypeNotAllowed(DomainError):
+    code, http_status, message = "file_type_not_allowed", 400, "Upload a JPEG, PNG or PDF."
+
+
+class FileCorrupt(DomainError):
+    code, http_status = "file_corrupt", 400
+    message = "The file could not be read; take a new photo or scan."
+
+
+class TooYoung(DomainError):
+    code, http_status, message = "too_young", 400, "You must be 18 or older."
+
+
+class ProfileIncomplete(DomainError):
+    code, http_status = "profile_incomplete", 422
+    message = "Complete your profile first."
+
+
+class DocumentsMissing(DomainError):
+    code, http_status = "documents_missing", 422
+    message = "Some documents are still missing."
+
+
+class CaseNotOpen(Conflict):
+    code, message = "case_not_open", "There is no case you can change right now."
+
+
+class IllegalCaseTransition(Conflict):
+    code, message = "illegal_case_transition", "The case cannot move to that state from here."
+
+
+class FourEyes(DomainError):
+    code, http_status = "four_eyes", 403
+    message = "The final approval must come from a second reviewer."
+
+
+class AlreadyAtTier(Conflict):
+    code, message = "already_at_tier", "You are already verified at this level or higher."
+
+
+class CaseNotFound(NotFound):
+    code, message = "case_not_found", "No such case."
+
+
+class WebhookRejected(DomainError):
+    code, http_status, message = "webhook_rejected", 400, "The webhook could not be verified."
