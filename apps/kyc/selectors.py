@@ -55,6 +55,33 @@ def limits_for(*, user_id: int, currency: str) -> Limits:
     )
 
 
+# Usage (spent today / this month) is counted by wallets, above kyc: it registers a provider.
+_usage_providers: list = []
+
+
+def usage_provider_register(provider: object) -> None:
+    _usage_providers[:] = [provider]
+
+
+def limits_and_usage(*, user_id: int) -> dict[str, dict[str, int]]:
+    """Per currency: the tier's limits and what the customer used of them (minor units)."""
+    out = {}
+    for currency in TierLimit.objects.filter(tier_id=tier_of(user_id=user_id)).values_list(
+        "currency", flat=True
+    ):
+        limits = limits_for(user_id=user_id, currency=currency)
+        today, month = _usage_providers[0](user_id, currency) if _usage_providers else (0, 0)
+        out[currency] = {
+            "per_transaction": limits.per_transaction.amount,
+            "daily": limits.daily.amount,
+            "monthly": limits.monthly.amount,
+            "max_balance": limits.max_balance.amount,
+            "used_today": today,
+            "used_this_month": month,
+        }
+    return out
+
+
 def can_withdraw(*, user_id: int) -> bool:
     """Whether the customer's tier lets money leave the platform (tier 0 cannot)."""
     return Tier.objects.filter(level=tier_of(user_id=user_id), can_withdraw=True).exists()
@@ -93,6 +120,7 @@ def status(*, user_id: int) -> dict:
     view = {
         "tier": tier,
         "can_withdraw": can_withdraw(user_id=user_id),
+        "limits": limits_and_usage(user_id=user_id),
         "next_tier": next_tier if tier < 2 else None,
         "missing_for_next_tier": (
             missing_for(user_id=user_id, target_tier=next_tier, case_id=case.pk if case else None)

@@ -13,3 +13,7 @@ class WalletsConfig(AppConfig):
         )
 
         accounts_services.closure_check_register(services.owner_wallets_close)
+        from apps.kyc import selectors as kyc_selectors
+        from apps.wallets import selectors
+
+        kyc_selectors.usage_provider_register(selectors.spending_of)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -13,7 +13,7 @@ from apps.accounts import selectors as accounts_selectors
 from apps.core.money import Money
 from apps.ledger import selectors as ledger_selectors
 from apps.wallets.errors import WalletNotFound
-from apps.wallets.models import MemberRole, Transfer, Wallet, WalletMember
+from apps.wallets.models import MemberRole, SpendingGate, Transfer, Wallet, WalletMember
 
 
 @dataclass(frozen=True)
@@ -223,3 +223,15 @@ def ledger_account_of(*, wallet_id: UUID) -> UUID:
     if not account_id:
         raise WalletNotFound()
     return account_id[0]
+
+
+def spending_of(user_id: int, currency: str) -> tuple[int, int]:
+    """What a user sent today and this month (UTC), as counted on their spending gate."""
+    gate = SpendingGate.objects.filter(user_id=user_id, currency=currency).first()
+    if gate is None:
+        return 0, 0
+    today = datetime.now(UTC).date()
+    return (
+        gate.day_total if gate.day == today else 0,
+        gate.month_total if gate.month == today.replace(day=1) else 0,
+    )

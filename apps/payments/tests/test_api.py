@@ -164,3 +164,22 @@ def test_a_source_in_use_cannot_be_removed_until_its_payment_ends(app, wallet):
     bank_answers(created.body["id"])
     assert app.call("delete", f"/api/v1/funding-sources/{source}").status_code == 204
     assert app.call("get", "/api/v1/funding-sources").body["results"] == []
+
+
+def test_kyc_status_shows_limits_and_what_was_used(app, wallet):
+    with_two_factor(app)
+    source = add_bank(app).body["id"]
+    user = get_user_model().objects.get(email=EMAIL)
+    kyc_services.customer_tier_set(user_id=user.pk, level=1)
+    FundingSource.objects.filter(pk=source).update(created_at="2025-01-01T00:00:00Z")
+    fund(wallet_selectors.ledger_account_of(wallet_id=wallet), Money(10_000, "EUR"))
+    money_call(app, "/api/v1/withdrawals", wallet, source, 1_500)
+    eur = app.call("get", "/api/v1/kyc/status").body["limits"]["EUR"]
+    assert eur == {
+        "per_transaction": 100_000,
+        "daily": 250_000,
+        "monthly": 1_000_000,
+        "max_balance": 1_500_000,
+        "used_today": 1_500,
+        "used_this_month": 1_500,
+    }
