@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("apps.wallets.api.urls")),
     path("", include("apps.payments.api.urls")),
     path("", include("apps.notifications.api.urls")),
+    path("", include("apps.reports.api.urls")),
 ]

@@ -57,6 +57,12 @@ PERMISSIONS: dict[str, list[str]] = {
         "payments.add_manualaction",  # propose a compensation
         "payments.approve_manualaction",  # approve another's (never one's own)
         "payments.view_fundingsource",
+        "reports.view_reconciliationrun",
+        "reports.view_break",
+        "reports.change_break",
+        "reports.view_settlementline",
+        "reports.add_settlementline",  # upload a settlement report
+        "reports.change_settlementline",
     ],
     SUPPORT: _READ_CUSTOMERS,
 }

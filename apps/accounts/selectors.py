@@ -76,6 +76,11 @@ def user_roles(*, user_id: int) -> list[str]:
     return sorted(names)
 
 
+def staff_with_role(*, role: str) -> list[int]:
+    staff = User.objects.filter(is_active=True, is_staff=True, groups__name=role)
+    return list(staff.values_list("pk", flat=True))
+
+
 def staff_has_role(*, user_id: int, roles: tuple[str, ...]) -> bool:
     """An active staff member with one of these roles, or a superuser."""
     staff = User.objects.filter(pk=user_id, is_active=True, is_staff=True)

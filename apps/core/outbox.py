@@ -126,3 +126,11 @@ def handle(event_id: UUID, handler_name: str) -> bool:
     finally:
         context.event_id.reset(event_token)
         context.request_id.reset(token)
+
+
+def lag() -> dict[str, float | int]:
+    """How far behind dispatch is: waiting events and the age of the oldest (seconds)."""
+    waiting = OutboxEvent.objects.filter(dispatched_at__isnull=True)
+    oldest = waiting.order_by("created_at").values_list("created_at", flat=True).first()
+    age = (timezone.now() - oldest).total_seconds() if oldest else 0.0
+    return {"waiting": waiting.count(), "oldest_seconds": round(age, 1)}

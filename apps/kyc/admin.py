@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from import_export.admin import ImportExportModelAdmin
+from import_export.admin import ExportMixin, ImportExportModelAdmin
 
 from apps.core.admin import ReadOnlyAdmin
 from apps.core.errors import DomainError
@@ -45,7 +45,7 @@ class TierAdmin(admin.ModelAdmin):
 
 
 @admin.register(CustomerTier)
-class CustomerTierAdmin(admin.ModelAdmin):
+class CustomerTierAdmin(ExportMixin, admin.ModelAdmin):
     list_display = ("user", "tier", "changed_at")
     list_filter = ("tier",)
     search_fields = ("user__email",)

@@ -198,3 +198,10 @@ def export_user(*, user_id: int) -> dict:
         "profile": profile,
         "cases": cases,
     }
+
+
+def cases_waiting() -> int:
+    """Cases a reviewer has to look at."""
+    return Case.objects.filter(
+        state__in=["submitted", "in_review", "pending_second_review"]
+    ).count()

@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from import_export.admin import ExportMixin
 
 from apps.core.admin import ReadOnlyAdmin
 from apps.core.errors import DomainError
@@ -68,7 +69,7 @@ class EntryInline(EntryAmounts, admin.TabularInline):
 
 
 @admin.register(Transaction)
-class TransactionAdmin(ReadOnlyAdmin):
+class TransactionAdmin(ExportMixin, ReadOnlyAdmin):
     list_display = ("id", "kind", "description", "created_at", "effective_at", "reverses")
     list_filter = ("kind", "created_at")
     search_fields = ("=id", "idempotency_key", "description")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -291,3 +291,63 @@ def trial_balance(*, currency: str | None = None) -> list[TrialBalanceRow]:
         d=Sum("balances__posted_debits"), c=Sum("balances__posted_credits")
     )
     return [TrialBalanceRow(a.code, a.type, a.currency, a.d or 0, a.c or 0) for a in accounts]
+
+
+def legs_between(*, since: datetime | None = None, until: datetime | None = None) -> Any:
+    """Every entry with its transaction's kind and effective time (oldest first): what read
+    models are rebuilt from."""
+    rows = Entry.objects.all()
+    if since is not None:
+        rows = rows.filter(transaction__effective_at__gte=since)
+    if until is not None:
+        rows = rows.filter(transaction__effective_at__lt=until)
+    return (
+        rows.order_by("transaction__effective_at", "id")
+        .values_list(
+            "transaction_id",
+            "transaction__kind",
+            "transaction__effective_at",
+            "account_id",
+            "direction",
+            "amount",
+            "currency",
+        )
+        .iterator(chunk_size=2000)
+    )
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    posted_at: datetime
+    transaction_id: UUID
+    kind: str
+    description: str
+    amount: int  # signed: positive raises the account's balance
+    balance: int
+
+
+def statement(*, account_id: UUID, since: datetime, until: datetime) -> tuple[int, list]:
+    """Opening balance at `since` and each entry until `until` with the running balance, in
+    the account's own sign (a wallet's balance grows with credits)."""
+    account = _account(account_id)
+    sign = _sign(account.type)
+    before = since - timedelta(microseconds=1)  # as_of includes its instant; lines start at it
+    opening = account_balance_as_of(account_id=account_id, as_of=before).amount
+    lines, balance = [], opening
+    rows = (
+        Entry.objects.filter(account_id=account_id, posted_at__gte=since, posted_at__lt=until)
+        .order_by("posted_at", "shard", "seq")
+        .values_list(
+            "posted_at",
+            "transaction_id",
+            "transaction__kind",
+            "transaction__description",
+            "direction",
+            "amount",
+        )
+    )
+    for posted_at, transaction_id, kind, description, direction, amount in rows:
+        signed = sign * (amount if direction == "C" else -amount)
+        balance += signed
+        lines.append(StatementLine(posted_at, transaction_id, kind, description, signed, balance))
+    return opening, lines

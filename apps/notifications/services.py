@@ -264,3 +264,12 @@ def notification_mark_read(*, user_id: int, notification_id: UUID) -> None:
 def notifications_mark_all_read(*, user_id: int) -> int:
     unread = Notification.objects.filter(user_id=user_id, read_at__isnull=True)
     return unread.update(read_at=timezone.now())
+
+
+def staff_alert(*, role: str, kind: str, context: dict[str, Any]) -> int:
+    """Tell every active staff member with a role (e.g. operations) by e-mail and in-app."""
+    sent = 0
+    for user_id in accounts_selectors.staff_with_role(role=role):
+        notify(user_id=user_id, kind=kind, context=context)
+        sent += 1
+    return sent

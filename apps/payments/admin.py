@@ -3,6 +3,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from import_export.admin import ExportMixin
 
 from apps.core.admin import ReadOnlyAdmin
 from apps.core.errors import DomainError
@@ -30,7 +31,7 @@ class TimelineInline(admin.TabularInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
+class PaymentAdmin(ExportMixin, ReadOnlyAdmin):
     list_display = (
         "created_at",
         "user",

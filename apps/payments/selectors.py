@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from uuid import UUID
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
+from apps.payments import providers
 from apps.payments.errors import PaymentNotFound
-from apps.payments.models import FundingSource, Payment
+from apps.payments.models import FundingSource, Payment, PaymentEvent
 
 
 def funding_sources(*, user_id: int) -> QuerySet[FundingSource]:
@@ -34,3 +37,36 @@ def payment_history(*, payment: Payment) -> list[dict]:
         {"from": e.from_state or None, "to": e.to_state, "at": e.at}
         for e in payment.timeline.filter(kind="state")
     ]
+
+
+def settlement_report(*, provider: str, day: date) -> list[dict]:
+    """The provider's own settlement report for a day (a network call for real providers)."""
+    return providers.get(provider).settlement_report(day=day)
+
+
+def settled_on(*, day: date) -> list[dict]:
+    """Our payments that succeeded on a day (UTC), as the bank should report them."""
+    rows = PaymentEvent.objects.filter(kind="state", to_state="succeeded", at__date=day)
+    return [
+        {
+            "reference": str(e.payment_id),
+            "provider": e.payment.provider,
+            "direction": "collect" if e.payment.direction == "deposit" else "payout",
+            "amount": e.payment.amount,
+            "currency": e.payment.currency,
+        }
+        for e in rows.select_related("payment")
+    ]
+
+
+def providers_used() -> list[str]:
+    return list(Payment.objects.values_list("provider", flat=True).distinct())
+
+
+def attention() -> dict[str, int]:
+    """Payments a person should look at: in review, overdue, contradicted by the bank."""
+    return {
+        "in_review": Payment.objects.filter(state="in_review").count(),
+        "overdue": Payment.objects.filter(state="processing", due_at__lt=timezone.now()).count(),
+        "needs_attention": Payment.objects.filter(needs_attention=True).count(),
+    }

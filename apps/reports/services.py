@@ -1,1 +1,237 @@
-"""Public writes of apps.reports: other apps use only services, selectors and events."""
+"""Public writes of apps.reports: the read side. It keeps read models from ledger events and
+reconciles; it never writes money."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from apps.ledger import selectors as ledger_selectors
+from apps.ledger import services as ledger_services
+from apps.notifications import services as notifications_services
+from apps.payments import selectors as payments_selectors
+from apps.reports.models import (
+    AccountDay,
+    Break,
+    KindDay,
+    ReconciliationRun,
+    ReportedTransaction,
+    SettlementLine,
+)
+from apps.wallets import selectors as wallets_selectors
+
+logger = logging.getLogger(__name__)
+
+_ACCOUNT_DAY = """
+INSERT INTO reports_accountday (account_id, day, kind, currency, debits, credits, entries)
+VALUES (%s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (account_id, day, kind) DO UPDATE SET
+  debits = reports_accountday.debits + EXCLUDED.debits,
+  credits = reports_accountday.credits + EXCLUDED.credits,
+  entries = reports_accountday.entries + EXCLUDED.entries
+"""
+_KIND_DAY = """
+INSERT INTO reports_kindday (day, currency, kind, transactions, amount) VALUES (%s, %s, %s, 1, %s)
+ON CONFLICT (day, currency, kind) DO UPDATE SET
+  transactions = reports_kindday.transactions + 1,
+  amount = reports_kindday.amount + EXCLUDED.amount
+"""
+
+
+def _day(moment: datetime | str) -> date:
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment.astimezone(UTC).date()
+
+
+@transaction.atomic
+def transaction_count(
+    *, transaction_id: str, kind: str, effective_at: datetime | str, legs: list[dict[str, Any]]
+) -> bool:
+    """Add one ledger transaction to the read models, once (False: it was already counted)."""
+    day = _day(effective_at)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO reports_reportedtransaction (transaction_id, day) VALUES (%s, %s)"
+            " ON CONFLICT DO NOTHING RETURNING transaction_id",
+            [transaction_id, day],
+        )
+        if cursor.fetchone() is None:
+            return False
+        per_account: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+        debited: dict[str, int] = defaultdict(int)
+        for leg in legs:
+            totals = per_account[(str(leg["account_id"]), leg["currency"])]
+            totals[0 if leg["direction"] == "D" else 1] += int(leg["amount"])
+            totals[2] += 1
+            if leg["direction"] == "D":
+                debited[leg["currency"]] += int(leg["amount"])
+        for (account_id, currency), (debits, credits, entries) in sorted(per_account.items()):
+            cursor.execute(
+                _ACCOUNT_DAY, [account_id, day, kind, currency, debits, credits, entries]
+            )
+        for currency, amount in sorted(debited.items()):
+            cursor.execute(_KIND_DAY, [day, currency, kind, amount])
+    return True
+
+
+def rebuild(*, since: date | None = None) -> int:
+    """Recompute the read models from the ledger (from `since`, or everything)."""
+    start = datetime.combine(since, time.min, tzinfo=UTC) if since else None
+    with transaction.atomic():
+        for model in (AccountDay, KindDay, ReportedTransaction):
+            rows = model.objects.filter(day__gte=since) if since else model.objects.all()
+            rows.delete()
+        grouped: dict[str, dict[str, Any]] = {}
+        for (
+            txn,
+            kind,
+            effective_at,
+            account_id,
+            direction,
+            amount,
+            currency,
+        ) in ledger_selectors.legs_between(since=start):
+            entry = grouped.setdefault(
+                str(txn), {"kind": kind, "effective_at": effective_at, "legs": []}
+            )
+            entry["legs"].append(
+                {
+                    "account_id": account_id,
+                    "direction": direction,
+                    "amount": amount,
+                    "currency": currency,
+                }
+            )
+        for txn, data in grouped.items():
+            transaction_count(transaction_id=txn, **data)
+    return len(grouped)
+
+
+# --- reconciliation -----------------------------------------------------------------------------
+
+
+def reconcile(*, day: date) -> ReconciliationRun:
+    """Internal (ledger, wallets, read models) and external (each provider's settlement report
+    against our payments) checks for a day; every break is stored, and operations is told."""
+    run = ReconciliationRun.objects.create(day=day)
+    breaks: list[tuple[str, str, dict]] = []
+    breaks += _ledger_breaks()
+    breaks += _wallet_breaks()
+    breaks += _read_model_breaks(day)
+    breaks += _settlement_breaks(day)
+    with transaction.atomic():
+        Break.objects.bulk_create(
+            Break(run=run, kind=kind, reference=ref[:200], detail=detail)
+            for kind, ref, detail in breaks
+        )
+        run.finished_at, run.clean = timezone.now(), not breaks
+        run.summary = {"breaks": len(breaks), "by_kind": _count(k for k, _, _ in breaks)}
+        run.save()
+        if breaks:
+            logger.error("reconciliation %s: %d break(s)", day, len(breaks))
+            notifications_services.staff_alert(
+                role="operations",
+                kind="reconciliation_breaks",
+                context={"day": day.isoformat(), "breaks": len(breaks)},
+            )
+    return run
+
+
+def _count(kinds: Any) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for kind in kinds:
+        counts[kind] += 1
+    return dict(counts)
+
+
+def _ledger_breaks() -> list[tuple[str, str, dict]]:
+    result = ledger_services.verify(store=True)
+    return [(f"ledger_{b['check']}", b["subject"], {"detail": b["detail"]}) for b in result.breaks]
+
+
+def _wallet_breaks() -> list[tuple[str, str, dict]]:
+    out = []
+    for wallet_id, account_id, currency in wallets_selectors.wallet_accounts():
+        try:
+            account = ledger_selectors.account_get(account_id=account_id)
+        except ledger_selectors.AccountNotFound:
+            account = None
+        if account is None or account.currency != currency:
+            out.append(
+                (
+                    "wallet_account_mismatch",
+                    str(wallet_id),
+                    {"account_id": str(account_id), "currency": currency},
+                )
+            )
+    return out
+
+
+def _read_model_breaks(day: date) -> list[tuple[str, str, dict]]:
+    start = datetime.combine(day, time.min, tzinfo=UTC)
+    expected: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for _, kind, _, account_id, direction, amount, _ in ledger_selectors.legs_between(
+        since=start, until=start + timedelta(days=1)
+    ):
+        expected[(str(account_id), kind)][0 if direction == "D" else 1] += amount
+    stored = {
+        (str(a), k): [d, c]
+        for a, k, d, c in AccountDay.objects.filter(day=day).values_list(
+            "account_id", "kind", "debits", "credits"
+        )
+    }
+    return [
+        (
+            "read_model_drift",
+            f"{account}/{kind}",
+            {
+                "ledger": expected.get((account, kind), [0, 0]),
+                "read_model": stored.get((account, kind), [0, 0]),
+            },
+        )
+        for account, kind in sorted(set(expected) | set(stored))
+        if expected.get((account, kind), [0, 0]) != stored.get((account, kind), [0, 0])
+    ]
+
+
+def _settlement_breaks(day: date) -> list[tuple[str, str, dict]]:
+    ours = {p["reference"]: p for p in payments_selectors.settled_on(day=day)}
+    providers = set(payments_selectors.providers_used()) | {p["provider"] for p in ours.values()}
+    theirs: dict[str, dict] = {}
+    for provider in sorted(providers):
+        uploaded = SettlementLine.objects.filter(provider=provider, day=day)
+        lines = (
+            [
+                {
+                    "reference": line.reference,
+                    "direction": line.direction,
+                    "amount": line.amount,
+                    "currency": line.currency,
+                }
+                for line in uploaded
+            ]
+            if uploaded.exists()
+            else payments_selectors.settlement_report(provider=provider, day=day)
+        )
+        theirs.update({line["reference"]: {**line, "provider": provider} for line in lines})
+    out = []
+    for ref in sorted(set(ours) | set(theirs)):
+        mine, bank = ours.get(ref), theirs.get(ref)
+        if bank is None:
+            out.append(("missing_at_provider", ref, {"ours": mine}))
+        elif mine is None:
+            out.append(("missing_on_our_side", ref, {"theirs": bank}))
+        elif (mine["amount"], mine["currency"]) != (bank["amount"], bank["currency"]):
+            out.append(("amount_mismatch", ref, {"ours": mine, "theirs": bank}))
+    return out
+
+
+@transaction.atomic
+def break_update(*, break_id: int, status: str, staff_id: int, note: str = "") -> None:
+    Break.objects.filter(pk=break_id).update(status=status, assigned_to_id=staff_id, note=note)

@@ -235,3 +235,8 @@ def spending_of(user_id: int, currency: str) -> tuple[int, int]:
         gate.day_total if gate.day == today else 0,
         gate.month_total if gate.month == today.replace(day=1) else 0,
     )
+
+
+def wallet_accounts() -> list[tuple[UUID, UUID, str]]:
+    """Every wallet with its ledger account and currency (for reconciliation)."""
+    return list(Wallet.objects.values_list("pk", "ledger_account_id", "currency"))

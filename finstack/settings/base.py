@@ -359,3 +359,8 @@ PAYMENTS_RISK = {
     "max_per_hour": 5,
 }
 CELERY_BEAT_SCHEDULE |= {"payments.recover": {"task": "payments.recover", "schedule": 60.0}}
+
+# --- Reports ------------------------------------------------------------------------------------
+CELERY_BEAT_SCHEDULE |= {
+    "reports.reconcile": {"task": "reports.reconcile", "schedule": crontab(hour=4, minute=0)},
+}

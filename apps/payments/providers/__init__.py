@@ -6,6 +6,7 @@ Calls take our payment id as their idempotency key: asking twice does one thing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from typing import Protocol
 
@@ -53,6 +54,8 @@ class Provider(Protocol):
     def status(self, *, payment_id: str) -> Status: ...
 
     def cancel(self, *, payment_id: str) -> bool: ...  # True: it will never happen
+
+    def settlement_report(self, *, day: date) -> list[dict]: ...  # reference, kind, amount..
 
     def parse_webhook(self, *, body: bytes, headers: dict[str, str]) -> WebhookEvent: ...
 

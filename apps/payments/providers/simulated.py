@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import date
 
 from celery import current_app
 from django.conf import settings
@@ -90,6 +91,19 @@ class SimulatedProvider:
             SimulatedBankPayment.objects.filter(pk=row.pk).update(state="canceled")
             return True
         return row.state == "canceled"
+
+    def settlement_report(self, *, day: date) -> list[dict]:
+        """What the bank says it settled that day (succeeded payments)."""
+        rows = SimulatedBankPayment.objects.filter(state="succeeded", created_at__date=day)
+        return [
+            {
+                "reference": str(r.payment_id),
+                "direction": r.kind,
+                "amount": r.amount,
+                "currency": r.currency,
+            }
+            for r in rows
+        ]
 
     def parse_webhook(self, *, body: bytes, headers: dict[str, str]) -> WebhookEvent:
         signing.verify(body, headers.get("Finstack-Signature", ""), secret())

@@ -76,3 +76,24 @@ def balance(wallet_id) -> tuple[int, int]:
         account_id=wallet_selectors.ledger_account_of(wallet_id=wallet_id)
     )
     return view.posted.amount, view.available.amount
+
+
+def bank_forgets(payment_id) -> None:
+    """The simulated bank loses a settled payment from its books (for reconciliation)."""
+    from apps.payments.models import SimulatedBankPayment
+
+    SimulatedBankPayment.objects.filter(pk=payment_id).delete()
+
+
+def bank_settles_unknown(amount: int, currency: str = "EUR") -> None:
+    """The simulated bank settles a payment we never had."""
+    from apps.payments.models import SimulatedBankPayment
+
+    SimulatedBankPayment.objects.create(
+        payment_id="00000000-0000-4000-8000-0000000000aa",
+        kind="collect",
+        token="t",
+        amount=amount,
+        currency=currency,
+        state="succeeded",
+    )

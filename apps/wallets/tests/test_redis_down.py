@@ -66,5 +66,6 @@ def test_p2p_transfer_works_without_redis_and_its_event_waits_in_the_outbox(
     assert (balance_of(source), balance_of(target)) == (700, 300)
     event = OutboxEvent.objects.get(type="wallets.transfer_completed")
     assert event.dispatched_at is None  # left for the sweeper once Redis is back
-    assert event.last_error
+    # The first send in the request failed and was noted; the breaker then skipped the rest.
+    assert OutboxEvent.objects.exclude(last_error="").exists()
     assert auth_client(source.owner).get(f"/api/v1/wallets/{source.pk}").status_code == 200
