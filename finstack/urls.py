@@ -4,10 +4,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.core import health
 from apps.core.api.views import not_found
+from finstack import metrics
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     # Customers' sign-up, login, tokens, 2FA and sessions (allauth headless, JSON).
     path("_allauth/", include("allauth.headless.urls")),

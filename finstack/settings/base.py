@@ -360,6 +360,9 @@ PAYMENTS_RISK = {
 }
 CELERY_BEAT_SCHEDULE |= {"payments.recover": {"task": "payments.recover", "schedule": 60.0}}
 
+# Bearer token the Prometheus scraper sends to /metrics (empty: open, e.g. in development).
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+
 # --- Reports ------------------------------------------------------------------------------------
 CELERY_BEAT_SCHEDULE |= {
     "reports.reconcile": {"task": "reports.reconcile", "schedule": crontab(hour=4, minute=0)},
