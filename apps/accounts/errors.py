@@ -17,3 +17,8 @@ class AccountClosed(DomainError):
 class TotpSetupNotStarted(DomainError):
     code, http_status = "totp_setup_not_started", 404
     message = "Start the set-up first: GET /_allauth/app/v1/account/authenticators/totp."
+
+
+class AccountBusy(DomainError):
+    code, http_status = "account_busy", 409
+    message = "A payment is still in progress; close the account once it has finished."

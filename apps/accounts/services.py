@@ -14,6 +14,7 @@ from apps.accounts.models import User
 from apps.core.events import publish
 
 __all__ = [
+    "AccountBusy",
     "AccountNotEmpty",
     "closure_check_register",
     "mail_sender",
@@ -27,6 +28,7 @@ __all__ = [
     "user_update_profile",
 ]
 AccountNotEmpty = errors.AccountNotEmpty
+AccountBusy = errors.AccountBusy
 
 # Apps above accounts (wallets: "no money left") veto a closure through these, so accounts
 # need not import them. Each raises a DomainError to refuse.

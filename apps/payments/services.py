@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.accounts import services as accounts_services
 from apps.core import signing
 from apps.core.events import publish
 from apps.core.money import Money
@@ -156,6 +157,40 @@ def _start(payment: Payment, decision: risk.Decision) -> None:
         _queue_step(payment)
 
 
+def _assessed_payment(
+    *,
+    direction: str,
+    user_id: int,
+    wallet_id: UUID,
+    account: UUID,
+    source: FundingSource,
+    amount: Money,
+    client_key: str,
+) -> tuple[Payment, risk.Decision]:
+    """Run the risk rules (deny: refuse, nothing written), then record the payment."""
+    decision = risk.assess(
+        user_id=user_id,
+        direction=direction,
+        amount=amount.amount,
+        currency=amount.currency,
+        source=source,
+    )
+    if decision.outcome == risk.DENY:
+        raise errors.RiskDenied(reasons=decision.reasons)
+    payment = _new_payment(
+        user_id=user_id,
+        direction=direction,
+        wallet_id=wallet_id,
+        wallet_account_id=account,
+        funding_source=source,
+        amount=amount.amount,
+        currency=amount.currency,
+        provider=source.provider,
+        client_key=client_key,
+    )
+    return payment, decision
+
+
 @transaction.atomic
 def deposit_create(
     *, user_id: int, wallet_id: UUID, funding_source_id: UUID, amount: Money, client_key: str
@@ -165,24 +200,13 @@ def deposit_create(
         return found.pk
     source = _source(user_id, funding_source_id)
     account = wallets_services.receive_check(wallet_id=wallet_id, user_id=user_id, amount=amount)
-    decision = risk.assess(
-        user_id=user_id,
-        direction="deposit",
-        amount=amount.amount,
-        currency=amount.currency,
-        source=source,
-    )
-    if decision.outcome == risk.DENY:
-        raise errors.RiskDenied(reasons=decision.reasons)
-    payment = _new_payment(
-        user_id=user_id,
+    payment, decision = _assessed_payment(
         direction=Payment.Direction.DEPOSIT,
+        user_id=user_id,
         wallet_id=wallet_id,
-        wallet_account_id=account,
-        funding_source=source,
-        amount=amount.amount,
-        currency=amount.currency,
-        provider=source.provider,
+        account=account,
+        source=source,
+        amount=amount,
         client_key=client_key,
     )
     _start(payment, decision)
@@ -200,24 +224,13 @@ def withdrawal_create(
         raise errors.WithdrawalsNotAllowed()
     source = _source(user_id, funding_source_id)
     account = wallets_services.spend_reserve(wallet_id=wallet_id, user_id=user_id, amount=amount)
-    decision = risk.assess(
-        user_id=user_id,
-        direction="withdrawal",
-        amount=amount.amount,
-        currency=amount.currency,
-        source=source,
-    )
-    if decision.outcome == risk.DENY:
-        raise errors.RiskDenied(reasons=decision.reasons)
-    payment = _new_payment(
-        user_id=user_id,
+    payment, decision = _assessed_payment(
         direction=Payment.Direction.WITHDRAWAL,
+        user_id=user_id,
         wallet_id=wallet_id,
-        wallet_account_id=account,
-        funding_source=source,
-        amount=amount.amount,
-        currency=amount.currency,
-        provider=source.provider,
+        account=account,
+        source=source,
+        amount=amount,
         client_key=client_key,
     )
     # The money is reserved before anything else happens; no expiry: only the saga releases it.
@@ -442,7 +455,11 @@ def _apply_webhook(webhook: WebhookEvent) -> str:
     reason = _reason(webhook)
     if what == "succeeded":
         if payment.state == State.PROCESSING:
-            _succeed(payment, "the bank confirmed")
+            try:
+                with transaction.atomic():
+                    _succeed(payment, "the bank confirmed")
+            except (ledger_services.AccountClosed, ledger_services.AccountFrozen):
+                return _attention(payment, "the bank paid but the wallet cannot take it")
             return "succeeded"
         if payment.state in (State.FAILED, State.CANCELED):
             return _attention(payment, "the bank says it succeeded after we gave it up")
@@ -614,3 +631,9 @@ def compensation_approve(*, action_id: int, staff_id: int) -> str:
         )
         _log(payment, "manual", f"approved by staff {staff_id}: {outcome}")
     return outcome
+
+
+def no_payment_in_flight(user_id: int) -> None:
+    """Account closure waits until no deposit or withdrawal of the user is unfinished."""
+    if Payment.objects.filter(user_id=user_id).exclude(state__in=TERMINAL).exists():
+        raise accounts_services.AccountBusy()

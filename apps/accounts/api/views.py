@@ -64,7 +64,7 @@ class MeApi(APIView):
 
 
 class MeCloseApi(APIView):
-    domain_errors = (errors.AccountNotEmpty, errors.AccountClosed)
+    domain_errors = (errors.AccountNotEmpty, errors.AccountBusy, errors.AccountClosed)
 
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request) -> Response:

@@ -45,7 +45,11 @@ def test_allauth_references_resolve_to_prefixed_components(schema):
 def test_money_out_error_codes_are_documented(schema):
     me_close = schema["paths"]["/api/v1/me/close"]["post"]["responses"]
     codes = me_close["409"]["content"]["application/json"]["schema"]["properties"]["error"]
-    assert set(codes["properties"]["code"]["enum"]) == {"account_not_empty", "account_closed"}
+    assert set(codes["properties"]["code"]["enum"]) == {
+        "account_not_empty",
+        "account_busy",
+        "account_closed",
+    }
 
 
 def test_docs_page_and_schema_are_served(client):

@@ -1,3 +1,4 @@
+from typing import Any
 from uuid import UUID
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -117,27 +118,34 @@ def _detail(user_id: int, payment_id: UUID) -> dict:
     return data
 
 
+def _money_post(request: Request, create: Any) -> Response:
+    serializer = MoneyInSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    payment_id = create(
+        user_id=request.user.pk,
+        wallet_id=data["wallet"],
+        funding_source_id=data["funding_source"],
+        amount=Money(data["amount"], data["currency"]),
+        client_key=request.idempotency_key,
+    )
+    return Response(_detail(request.user.pk, payment_id), status=201)
+
+
+MONEY_POST_SCHEMA = extend_schema(
+    request=MoneyInSerializer,
+    responses={201: PaymentDetailSerializer},
+    parameters=[IDEMPOTENCY_HEADER],
+)
+
+
 class DepositCreateApi(APIView):
     domain_errors = PAYMENT_ERRORS
 
-    @extend_schema(
-        request=MoneyInSerializer,
-        responses={201: PaymentDetailSerializer},
-        parameters=[IDEMPOTENCY_HEADER],
-    )
+    @MONEY_POST_SCHEMA
     @idempotent
     def post(self, request: Request) -> Response:
-        serializer = MoneyInSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        payment_id = services.deposit_create(
-            user_id=request.user.pk,
-            wallet_id=data["wallet"],
-            funding_source_id=data["funding_source"],
-            amount=Money(data["amount"], data["currency"]),
-            client_key=request.idempotency_key,
-        )
-        return Response(_detail(request.user.pk, payment_id), status=201)
+        return _money_post(request, services.deposit_create)
 
 
 class WithdrawalCreateApi(APIView):
@@ -149,24 +157,10 @@ class WithdrawalCreateApi(APIView):
         services.InsufficientFunds,
     )
 
-    @extend_schema(
-        request=MoneyInSerializer,
-        responses={201: PaymentDetailSerializer},
-        parameters=[IDEMPOTENCY_HEADER],
-    )
+    @MONEY_POST_SCHEMA
     @idempotent
     def post(self, request: Request) -> Response:
-        serializer = MoneyInSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        payment_id = services.withdrawal_create(
-            user_id=request.user.pk,
-            wallet_id=data["wallet"],
-            funding_source_id=data["funding_source"],
-            amount=Money(data["amount"], data["currency"]),
-            client_key=request.idempotency_key,
-        )
-        return Response(_detail(request.user.pk, payment_id), status=201)
+        return _money_post(request, services.withdrawal_create)
 
 
 class PaymentPagination(CursorPagination):

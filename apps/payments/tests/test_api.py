@@ -183,3 +183,14 @@ def test_kyc_status_shows_limits_and_what_was_used(app, wallet):
         "used_today": 1_500,
         "used_this_month": 1_500,
     }
+
+
+def test_the_account_cannot_close_while_a_payment_is_unfinished(app, wallet):
+    with_two_factor(app)
+    source = add_bank(app).body["id"]
+    created = money_call(app, "/api/v1/deposits", wallet, source, 100)
+    refused = app.call("post", "/api/v1/me/close")
+    assert (refused.status_code, refused.body["error"]["code"]) == (409, "account_busy")
+    assert get_user_model().objects.get(email=EMAIL).is_active
+    bank_answers(created.body["id"])
+    assert app.call("post", "/api/v1/me/close").body["error"]["code"] == "account_not_empty"
