@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from apps.payments import providers
 from apps.payments.errors import PaymentNotFound
-from apps.payments.models import FundingSource, Payment, PaymentEvent
+from apps.payments.models import FundingSource, Payment, PaymentEvent, WebhookEvent
 
 
 def funding_sources(*, user_id: int) -> QuerySet[FundingSource]:
@@ -70,3 +70,14 @@ def attention() -> dict[str, int]:
         "overdue": Payment.objects.filter(state="processing", due_at__lt=timezone.now()).count(),
         "needs_attention": Payment.objects.filter(needs_attention=True).count(),
     }
+
+
+def overdue(*, payment_id: UUID | None = None) -> list[tuple[UUID, str, str]]:
+    rows = Payment.objects.filter(state="processing")
+    rows = rows.filter(pk=payment_id) if payment_id else rows.filter(due_at__lte=timezone.now())
+    return list(rows.values_list("pk", "state", "step"))
+
+
+def webhooks_unprocessed(*, payment_id: UUID) -> list[UUID]:
+    rows = WebhookEvent.objects.filter(payment_id=payment_id, processed_at__isnull=True)
+    return list(rows.order_by("received_at").values_list("pk", flat=True))

@@ -511,7 +511,9 @@ def payments_recover(*, limit: int = 200) -> dict[str, int]:
 
 
 def payment_recover(*, payment_id: UUID) -> str:
-    payment = Payment.objects.get(pk=payment_id)
+    payment = Payment.objects.filter(pk=payment_id).first()
+    if payment is None:
+        raise errors.PaymentNotFound()
     if payment.state != State.PROCESSING:
         return "finished"
     if payment.step == Step.REQUEST:
