@@ -13,7 +13,7 @@ ENV PATH=/venv/bin:$PATH \
     DJANGO_SETTINGS_MODULE=finstack.settings.production \
     STATIC_ROOT=/app/staticfiles \
     MEDIA_ROOT=/data/media
-RUN groupadd --system finstack && useradd --system --gid finstack --home /app finstack \
+RUN groupadd --system --gid 10001 finstack && useradd --system --uid 10001 --gid finstack --home /app finstack \
     && mkdir -p /data/media && chown finstack:finstack /data/media
 COPY --from=builder /venv /venv
 WORKDIR /app
@@ -22,7 +22,7 @@ COPY --chown=finstack:finstack . /app
 RUN SECRET_KEY=build-only DATABASE_URL=postgres://build@localhost/build \
     JWT_PRIVATE_KEY=build-only MFA_ENCRYPTION_KEYS=build-only \
     python manage.py collectstatic --no-input
-USER finstack
+USER 10001
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"
 CMD ["gunicorn", "finstack.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-", "--forwarded-allow-ips", "*"]

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
@@ -46,6 +47,20 @@ class FinstackCollector:
         for reason, count in payments_selectors.attention().items():
             payments.add_metric([reason], count)
         yield payments
+        states = GaugeMetricFamily(
+            "finstack_payments", "Payments by direction and state", labels=["direction", "state"]
+        )
+        for (direction, state), count in payments_selectors.counts_by_state().items():
+            states.add_metric([direction, state], count)
+        yield states
+        postings = GaugeMetricFamily(
+            "finstack_postings_today",
+            "Ledger transactions today (UTC) by kind",
+            labels=["kind", "currency"],
+        )
+        for row in reports_selectors.volumes(day=timezone.now().date()):
+            postings.add_metric([row["kind"], row["currency"]], row["transactions"])
+        yield postings
 
 
 def metrics(request: HttpRequest) -> HttpResponse:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from apps.payments import providers
@@ -81,3 +81,8 @@ def overdue(*, payment_id: UUID | None = None) -> list[tuple[UUID, str, str]]:
 def webhooks_unprocessed(*, payment_id: UUID) -> list[UUID]:
     rows = WebhookEvent.objects.filter(payment_id=payment_id, processed_at__isnull=True)
     return list(rows.order_by("received_at").values_list("pk", flat=True))
+
+
+def counts_by_state() -> dict[tuple[str, str], int]:
+    rows = Payment.objects.values_list("direction", "state").annotate(n=Count("id"))
+    return {(direction, state): n for direction, state, n in rows}

@@ -18,3 +18,27 @@ def test_metrics_need_the_token_when_one_is_set(client, settings):
     assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
     ok = client.get("/metrics", headers={"Authorization": "Bearer scrape-me"})
     assert ok.status_code == 200
+
+
+def test_business_metrics_after_a_small_workload(client):
+    from django.test import TestCase
+
+    from apps.core.money import Money
+    from apps.payments import services as payments
+    from apps.payments.tests.factories import bank_account, bank_answers, committed, customer
+
+    user, wallet = committed(customer, funds=10_000)
+    payment_id = committed(
+        payments.withdrawal_create,
+        user_id=user.pk,
+        wallet_id=wallet,
+        funding_source_id=bank_account(user).pk,
+        amount=Money(1_000, "EUR"),
+        client_key="m",
+    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        bank_answers(payment_id)
+    text = client.get("/metrics").content.decode()
+    assert 'finstack_payments{direction="withdrawal",state="succeeded"} 1.0' in text
+    assert 'finstack_postings_today{currency="EUR",kind="withdrawal"} 1.0' in text
+    assert 'finstack_postings_today{currency="EUR",kind="opening"} 1.0' in text

@@ -1,0 +1,54 @@
+"""The Kubernetes manifests validate against the Kubernetes schemas (offline, strict)."""
+
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+import yaml
+
+K8S = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
+VERSION = "1.37.0"
+
+
+def documents():
+    for path in sorted(K8S.glob("*.yaml")):
+        if path.name == "kustomization.yaml":
+            continue
+        for doc in yaml.safe_load_all(path.read_text()):
+            yield pytest.param(doc, id=f"{path.name}:{doc['kind']}")
+
+
+@pytest.mark.parametrize("doc", list(documents()))
+def test_manifest_is_valid(doc):
+    kubernetes_validate.validate(doc, VERSION, strict=True)
+
+
+def test_the_validator_catches_a_mistake():  # negative control
+    doc = yaml.safe_load((K8S / "beat.yaml").read_text())
+    doc["spec"]["replicas"] = "one"
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(doc, VERSION, strict=True)
+
+
+def test_exactly_one_beat():
+    doc = yaml.safe_load((K8S / "beat.yaml").read_text())
+    assert doc["spec"]["replicas"] == 1
+    assert doc["spec"]["strategy"]["type"] == "Recreate"
+
+
+def test_the_grafana_dashboard_charts_metrics_we_export(client, db):
+    import json
+
+    dashboard = json.loads(
+        (K8S.parent / "monitoring" / "grafana" / "dashboards" / "finstack.json").read_text()
+    )
+    exported = client.get("/metrics").content.decode()
+    for panel in dashboard["panels"]:
+        metric = panel["targets"][0]["expr"]
+        assert f"# TYPE {metric} gauge" in exported, metric
+
+
+def test_compose_file_parses_with_the_monitoring_profile():
+    compose = yaml.safe_load((K8S.parents[1] / "docker-compose.yml").read_text())
+    assert compose["services"]["prometheus"]["profiles"] == ["monitoring"]
+    assert "web" in compose["services"]
