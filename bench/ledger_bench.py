@@ -38,6 +38,12 @@ def django_setup(url: str) -> None:
     # Production settings: no DEBUG query log, as a deployment runs.
     os.environ["DJANGO_SETTINGS_MODULE"] = "finstack.settings.production"
     os.environ.setdefault("SECRET_KEY", "bench-only-secret")
+    from finstack.settings.keys import dev_rsa_private_key, fernet_key_from
+
+    os.environ.setdefault(
+        "JWT_PRIVATE_KEY", dev_rsa_private_key(ROOT / ".data" / "bench-jwt-private.pem")
+    )
+    os.environ.setdefault("MFA_ENCRYPTION_KEYS", fernet_key_from("bench"))
     os.environ["LOG_LEVEL"] = "WARNING"
     import django
 
