@@ -14,7 +14,7 @@ ENV PATH=/venv/bin:$PATH \
     STATIC_ROOT=/app/staticfiles \
     MEDIA_ROOT=/data/media
 RUN groupadd --system --gid 10001 finstack && useradd --system --uid 10001 --gid finstack --home /app finstack \
-    && mkdir -p /data/media && chown finstack:finstack /data/media
+    && mkdir -p /data/media /tmp/prometheus && chown finstack:finstack /data/media /tmp/prometheus
 COPY --from=builder /venv /venv
 WORKDIR /app
 COPY --chown=finstack:finstack . /app

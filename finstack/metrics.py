@@ -1,16 +1,40 @@
-"""Prometheus metrics at /metrics. The gauges are read from PostgreSQL at scrape time, so every
-gunicorn worker answers the same (no multi-process registry to keep)."""
+"""Prometheus metrics at /metrics.
+
+Business gauges are read from PostgreSQL at scrape time, so every process answers the same.
+Request latency and SQL statements per view (this middleware) and Celery task failures (a
+signal) are counted in-process; with PROMETHEUS_MULTIPROC_DIR set (gunicorn, and workers on the
+same host) prometheus_client aggregates them across processes."""
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterator
+import os
+import time
+from collections.abc import Callable, Iterator
 
 from django.conf import settings
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from prometheus_client.core import GaugeMetricFamily
+
+REQUEST_SECONDS = Histogram(
+    "finstack_http_request_seconds",
+    "Request latency by view",
+    ["view", "method", "status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+DB_QUERIES = Counter("finstack_db_queries", "SQL statements run, by view", ["view"])
+TASK_FAILURES = Counter("finstack_celery_task_failures", "Celery tasks that failed", ["task"])
 
 
 class FinstackCollector:
@@ -63,6 +87,36 @@ class FinstackCollector:
         yield postings
 
 
+class RequestMetricsMiddleware:
+    """Latency and SQL statement count per view (the route's name, not the URL: bounded)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        queries = 0
+
+        def count(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+            nonlocal queries
+            queries += 1
+            return execute(sql, params, many, context)
+
+        started = time.perf_counter()
+        with connection.execute_wrapper(count):
+            response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        view = (match.view_name or match.route) if match else "unmatched"
+        REQUEST_SECONDS.labels(view, request.method, str(response.status_code)).observe(
+            time.perf_counter() - started
+        )
+        DB_QUERIES.labels(view).inc(queries)
+        return response
+
+
+def count_task_failure(sender: object = None, **kwargs: object) -> None:
+    TASK_FAILURES.labels(getattr(sender, "name", "unknown")).inc()
+
+
 def metrics(request: HttpRequest) -> HttpResponse:
     token = settings.METRICS_TOKEN
     if token:  # set in production: only the scraper may read
@@ -71,4 +125,9 @@ def metrics(request: HttpRequest) -> HttpResponse:
             return HttpResponse(status=401)
     registry = CollectorRegistry()
     registry.register(FinstackCollector())
-    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.MultiProcessCollector(registry)
+        body = generate_latest(registry)
+    else:  # one process (development): its own counters
+        body = generate_latest(registry) + generate_latest(REGISTRY)
+    return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "finstack.metrics.RequestMetricsMiddleware",
     "apps.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -144,6 +145,12 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Money sagas and notifications get their own queues so a burst of one never delays the other;
+# one worker can consume all three (`-Q default,money,notifications`) or each its own.
+CELERY_TASK_ROUTES = {
+    "payments.*": {"queue": "money"},
+    "notifications.*": {"queue": "notifications"},
+}
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # The beat schedule is code-reviewed here; each entry names a task by its stable name.
@@ -247,9 +254,13 @@ LOGGING = {
     "filters": {"request_id": {"()": "apps.core.logging.RequestIdFilter"}},
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)-7s [%(request_id)s] %(name)s: %(message)s"},
+        "traced": {
+            "format": "%(asctime)s %(levelname)-7s [%(request_id)s %(trace_id)s] %(name)s: "
+            "%(message)s"
+        },
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
-            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(trace_id)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
     },

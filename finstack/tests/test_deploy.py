@@ -1,5 +1,8 @@
-"""The Kubernetes manifests validate against the Kubernetes schemas (offline, strict)."""
+"""Deployment: Kubernetes manifests (validated offline, strict), monitoring, storage, queues."""
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import kubernetes_validate
@@ -52,3 +55,38 @@ def test_compose_file_parses_with_the_monitoring_profile():
     compose = yaml.safe_load((K8S.parents[1] / "docker-compose.yml").read_text())
     assert compose["services"]["prometheus"]["profiles"] == ["monitoring"]
     assert "web" in compose["services"]
+
+
+def test_production_puts_uploads_on_s3_when_a_bucket_is_given():
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "finstack.settings.production",
+        "SECRET_KEY": "x" * 50,
+        "JWT_PRIVATE_KEY": "unused",
+        "MFA_ENCRYPTION_KEYS": "unused",
+        "S3_BUCKET": "finstack-kyc",
+        "S3_ENDPOINT_URL": "http://minio:9000",
+    }
+    snippet = (
+        "import django; django.setup(); from django.core.files.storage import storages;"
+        "s = storages['default']; print(type(s).__name__, s.bucket_name, s.default_acl)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", snippet],
+        env=env,
+        cwd=K8S.parents[1],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert out.stdout.split() == ["S3Storage", "finstack-kyc", "private"], out.stderr[-1500:]
+
+
+def test_money_and_notification_tasks_have_their_own_queues():
+    from finstack.settings import base
+
+    assert base.CELERY_TASK_ROUTES["payments.*"] == {"queue": "money"}
+    worker = yaml.safe_load((K8S / "worker.yaml").read_text())
+    args = worker["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert "default,money,notifications" in args

@@ -42,3 +42,28 @@ def test_business_metrics_after_a_small_workload(client):
     assert 'finstack_payments{direction="withdrawal",state="succeeded"} 1.0' in text
     assert 'finstack_postings_today{currency="EUR",kind="withdrawal"} 1.0' in text
     assert 'finstack_postings_today{currency="EUR",kind="opening"} 1.0' in text
+
+
+def test_request_latency_and_sql_per_view_and_task_failures(client, auth_client):
+    from celery.signals import task_failure
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user("m@example.com", "pw")
+    assert auth_client(user).get("/api/v1/wallets").status_code == 200
+
+    class RunStep:  # a task class stands for the sender, as Celery sends it
+        name = "payments.run_step"
+
+    task_failure.send(sender=RunStep, exception=ValueError())
+    text = client.get("/metrics").content.decode()
+    assert 'finstack_http_request_seconds_count{method="GET",status="200",view="wallet-list"}' in (
+        text
+    )
+    queries = [
+        line
+        for line in text.splitlines()
+        if line.startswith('finstack_db_queries_total{view="wallet-list"}')
+    ]
+    assert queries
+    assert float(queries[0].split()[-1]) >= 1
+    assert 'finstack_celery_task_failures_total{task="payments.run_step"}' in text
