@@ -77,6 +77,14 @@ class FinstackCollector:
         for (direction, state), count in payments_selectors.counts_by_state().items():
             states.add_metric([direction, state], count)
         yield states
+        durations = GaugeMetricFamily(
+            "finstack_payment_saga_seconds",
+            "Average request-to-final-state time of payments finished in the last hour",
+            labels=["direction"],
+        )
+        for direction, seconds in payments_selectors.saga_seconds().items():
+            durations.add_metric([direction], seconds)
+        yield durations
         postings = GaugeMetricFamily(
             "finstack_postings_today",
             "Ledger transactions today (UTC) by kind",

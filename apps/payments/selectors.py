@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from uuid import UUID
 
-from django.db.models import Count, QuerySet
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, QuerySet
 from django.utils import timezone
 
 from apps.payments import providers
@@ -86,3 +86,19 @@ def webhooks_unprocessed(*, payment_id: UUID) -> list[UUID]:
 def counts_by_state() -> dict[tuple[str, str], int]:
     rows = Payment.objects.values_list("direction", "state").annotate(n=Count("id"))
     return {(direction, state): n for direction, state, n in rows}
+
+
+def saga_seconds(*, window_minutes: int = 60) -> dict[str, float]:
+    """Average seconds from request to final state, per direction, of payments that finished
+    in the last window."""
+    since = timezone.now() - timedelta(minutes=window_minutes)
+    rows = (
+        Payment.objects.filter(state__in=["succeeded", "failed", "canceled"], updated_at__gte=since)
+        .values("direction")
+        .annotate(
+            avg=Avg(
+                ExpressionWrapper(F("updated_at") - F("created_at"), output_field=DurationField())
+            )
+        )
+    )
+    return {r["direction"]: r["avg"].total_seconds() for r in rows if r["avg"] is not None}

@@ -96,3 +96,34 @@ def test_wallet_unfreeze_needs_the_same_accountability():
             "--by",
             "nobody@example.com",
         )
+
+
+def test_dry_runs_change_nothing():
+    from apps.reports.models import AccountDay, ReconciliationRun
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        out = run("seed_demo", "--force", "--dry-run")
+    assert "rolled back" in out
+    assert not get_user_model().objects.filter(email="alice@finstack.local").exists()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        run("seed_demo", "--force")
+    today = timezone.now().date().isoformat()
+    assert "clean" in run("reconcile", "--date", today, "--dry-run")
+    assert not ReconciliationRun.objects.exists()
+    AccountDay.objects.all().delete()
+    assert "would rebuild" in run("reports_rebuild", "--dry-run")
+    assert not AccountDay.objects.exists()
+    assert "rebuilt" in run("reports_rebuild")
+    assert AccountDay.objects.exists()
+
+    from apps.wallets import selectors as wallet_selectors
+
+    alice = get_user_model().objects.get(email="alice@finstack.local")
+    wallet = wallet_selectors.wallet_list(user_id=alice.pk)[0]
+    by = ("--by", "ops@finstack.local", "--reason", "test")
+    assert "would set" in run("wallet_freeze", str(wallet.id), *by, "--dry-run")
+    assert wallet_selectors.wallet_list(user_id=alice.pk)[0].status == "active"
+    run("wallet_freeze", str(wallet.id), *by)
+    assert wallet_selectors.wallet_list(user_id=alice.pk)[0].status == "frozen"
+    run("wallet_unfreeze", str(wallet.id), *by)
+    assert wallet_selectors.wallet_list(user_id=alice.pk)[0].status == "active"

@@ -42,6 +42,7 @@ def test_business_metrics_after_a_small_workload(client):
     assert 'finstack_payments{direction="withdrawal",state="succeeded"} 1.0' in text
     assert 'finstack_postings_today{currency="EUR",kind="withdrawal"} 1.0' in text
     assert 'finstack_postings_today{currency="EUR",kind="opening"} 1.0' in text
+    assert 'finstack_payment_saga_seconds{direction="withdrawal"}' in text
 
 
 def test_request_latency_and_sql_per_view_and_task_failures(client, auth_client):

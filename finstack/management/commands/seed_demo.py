@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from apps.core.commands import maybe_dry_run
 from apps.kyc import services as kyc_services
 from finstack import demo
 
@@ -25,10 +26,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--force", action="store_true", help="allow with DEBUG off")
+        parser.add_argument("--dry-run", action="store_true", help="build it, then roll back")
 
-    def handle(self, *args: Any, force: bool, **options: Any) -> None:
+    def handle(self, *args: Any, force: bool, dry_run: bool, **options: Any) -> None:
         if not settings.DEBUG and not force:
             raise CommandError("seed_demo writes known passwords: refused with DEBUG off.")
+        with maybe_dry_run(dry_run):
+            self._seed()
+        if dry_run:
+            self.stdout.write("(dry run: everything above was rolled back)")
+
+    def _seed(self) -> None:
         with transaction.atomic():
             enrolments = {email: demo.user(email, staff_role=role)[1] for email, role, _ in STAFF}
             alice, _ = demo.user("alice@finstack.local")

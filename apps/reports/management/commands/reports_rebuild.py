@@ -3,6 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from apps.core.commands import maybe_dry_run
 from apps.reports import services
 
 
@@ -11,7 +12,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--since", type=date.fromisoformat)
+        parser.add_argument("--dry-run", action="store_true", help="recompute, then roll back")
 
-    def handle(self, *args: Any, since: date | None, **options: Any) -> None:
-        count = services.rebuild(since=since)
-        self.stdout.write(f"rebuilt from {count} ledger transactions")
+    def handle(self, *args: Any, since: date | None, dry_run: bool, **options: Any) -> None:
+        with maybe_dry_run(dry_run):
+            count = services.rebuild(since=since)
+        verb = "would rebuild" if dry_run else "rebuilt"
+        self.stdout.write(f"{verb} from {count} ledger transactions")
