@@ -45,10 +45,13 @@ def test_the_grafana_dashboard_charts_metrics_we_export(client, db):
     dashboard = json.loads(
         (K8S.parent / "monitoring" / "grafana" / "dashboards" / "finstack.json").read_text()
     )
+    import re
+
     exported = client.get("/metrics").content.decode()
     for panel in dashboard["panels"]:
-        metric = panel["targets"][0]["expr"]
-        assert f"# TYPE {metric} gauge" in exported, metric
+        for metric in re.findall(r"finstack_[a-z_]+", panel["targets"][0]["expr"]):
+            family = re.sub(r"_(bucket|count|sum|total)$", "", metric)
+            assert re.search(rf"# TYPE {family}(_total)? ", exported), metric
 
 
 def test_compose_file_parses_with_the_monitoring_profile():
