@@ -16,16 +16,22 @@ $(VENV)/.installed: requirements/dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements/dev.txt
 	touch $@
 
+.venv-semgrep/.installed: requirements/semgrep.txt
+	$(PYTHON) -m venv .venv-semgrep
+	.venv-semgrep/bin/python -m pip install --quiet --upgrade pip
+	.venv-semgrep/bin/python -m pip install --quiet -r requirements/semgrep.txt
+	touch $@
+
 run: $(VENV)/.installed
 	PORT=$(PORT) $(SERVICES) sh scripts/run.sh
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed .venv-semgrep/.installed
 	$(SERVICES) sh scripts/test.sh $(ARGS)
 
 lock: $(VENV)/.installed
-	for f in base production dev; do \
+	for f in base production dev semgrep; do \
 	  $(BIN)/uv pip compile --quiet --python-version 3.11 --generate-hashes \
 	    requirements/$$f.in -o requirements/$$f.txt || exit 1; done
 
 clean:
-	rm -rf .data .pytest_cache .ruff_cache
+	rm -rf .data .pytest_cache .ruff_cache .venv-semgrep

@@ -5,4 +5,10 @@ export PATH="$PWD/.venv/bin:$PATH"
 echo "== ruff format --check"; ruff format --check .
 echo "== ruff check"; ruff check .
 echo "== import-linter"; lint-imports
+echo "== bandit (medium and above)"; bandit -q -r apps finstack -x '*/tests/*,*/migrations/*' -ll
+echo "== semgrep (project rules in .semgrep/)"
+SEMGREP_ENABLE_VERSION_CHECK=0 .venv-semgrep/bin/semgrep --config .semgrep/ --error \
+  --metrics=off --disable-version-check --quiet apps finstack bench scripts
+echo "== migrations match the models"
+DJANGO_SETTINGS_MODULE=finstack.settings.test python manage.py makemigrations --check --dry-run
 echo "== pytest"; exec pytest "$@"

@@ -113,6 +113,6 @@ def profile_get(*, user_id: int) -> dict[str, Any]:
         "mfa_enabled": is_mfa_enabled(user),
         "date_joined": user.date_joined,
     }
-    for extra in _profile_extras:
-        profile.update(extra(user_id))
+    for contribute in _profile_extras:
+        profile.update(contribute(user_id))
     return profile
