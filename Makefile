@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 SERVICES := $(BIN)/python scripts/devservices.py run --
 PORT ?= 8000
 
-.PHONY: run test check lock migrate clean
+.PHONY: run test check lock migrate clean schema
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,3 +35,8 @@ lock: $(VENV)/.installed
 
 clean:
 	rm -rf .data .pytest_cache .ruff_cache .venv-semgrep
+
+# The API contract, committed: `make test` fails when the code and docs/openapi.yaml differ.
+schema: $(VENV)/.installed
+	DJANGO_SETTINGS_MODULE=finstack.settings.test $(BIN)/python manage.py spectacular \
+	  --file docs/openapi.yaml

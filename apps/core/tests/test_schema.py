@@ -26,3 +26,16 @@ def test_swagger_ui_and_schema_are_served(client):
     response = client.get("/api/schema/")
     assert response.status_code == 200
     assert b"Finstack API" in response.content
+
+
+def test_the_committed_schema_is_the_generated_one(tmp_path):
+    """docs/openapi.yaml is the API contract mobile developers read: it must match the code
+    (regenerate with `make schema`)."""
+    from pathlib import Path
+
+    from django.core.management import call_command
+
+    generated = tmp_path / "openapi.yaml"
+    call_command("spectacular", "--file", str(generated))
+    committed = Path(__file__).resolve().parents[3] / "docs" / "openapi.yaml"
+    assert generated.read_text() == committed.read_text(), "run `make schema` and commit it"
