@@ -97,3 +97,27 @@ def bank_settles_unknown(amount: int, currency: str = "EUR") -> None:
         currency=currency,
         state="succeeded",
     )
+
+
+def deposit(user, wallet, source, amount: int = 10_000, key: str = "d-1"):
+    """A deposit request as the API makes it, its after-commit step run."""
+    return committed(
+        services.deposit_create,
+        user_id=user.pk,
+        wallet_id=wallet,
+        funding_source_id=source.pk,
+        amount=Money(amount, "EUR"),
+        client_key=key,
+    )
+
+
+def withdraw(user, wallet, source, amount: int = 10_000, key: str = "w-1"):
+    """A withdrawal request as the API makes it, its after-commit step run."""
+    return committed(
+        services.withdrawal_create,
+        user_id=user.pk,
+        wallet_id=wallet,
+        funding_source_id=source.pk,
+        amount=Money(amount, "EUR"),
+        client_key=key,
+    )

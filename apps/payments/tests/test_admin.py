@@ -8,10 +8,14 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from apps.accounts import services as accounts_services
-from apps.core.money import Money
-from apps.payments import services
 from apps.payments.models import ManualAction, Payment, RiskReview
-from apps.payments.tests.factories import balance, bank_account, bank_answers, committed, customer
+from apps.payments.tests.factories import (
+    balance,
+    bank_account,
+    bank_answers,
+    customer,
+    withdraw,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -26,14 +30,7 @@ def staff(email, role):
 def stuck():
     """A withdrawal the bank never answers (its webhook is late)."""
     user, wallet = customer(funds=50_000)
-    payment_id = committed(
-        services.withdrawal_create,
-        user_id=user.pk,
-        wallet_id=wallet,
-        funding_source_id=bank_account(user, "0003").pk,
-        amount=Money(10_000, "EUR"),
-        client_key="w",
-    )
+    payment_id = withdraw(user, wallet, bank_account(user, "0003"), amount=10_000, key="w")
     return Payment.objects.get(pk=payment_id), wallet
 
 
@@ -81,14 +78,7 @@ def test_compliance_decides_reviews_and_operations_cannot(client, otp_login, set
         "amount": {"default": {"review": 5_000, "deny": 1_000_000, "review_per_day": 1_000_000}},
     }
     user, wallet = customer(funds=50_000)
-    committed(
-        services.withdrawal_create,
-        user_id=user.pk,
-        wallet_id=wallet,
-        funding_source_id=bank_account(user).pk,
-        amount=Money(10_000, "EUR"),
-        client_key="w",
-    )
+    withdraw(user, wallet, bank_account(user), amount=10_000, key="w")
     review = RiskReview.objects.get()
     otp_login(client, staff("ops@finstack.test", "operations"))
     assert client.get("/admin/payments/riskreview/").status_code == 403

@@ -12,31 +12,16 @@ from apps.core.money import Money
 from apps.ledger import selectors as ledger_selectors
 from apps.payments import services
 from apps.payments.models import Payment, SimulatedBankPayment
-from apps.payments.tests.factories import balance, bank_account, bank_answers, committed, customer
+from apps.payments.tests.factories import (
+    balance,
+    bank_account,
+    bank_answers,
+    customer,
+    deposit,
+    withdraw,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-def deposit(user, wallet, source, amount=10_000, key="d-1"):
-    return committed(
-        services.deposit_create,
-        user_id=user.pk,
-        wallet_id=wallet,
-        funding_source_id=source.pk,
-        amount=Money(amount, "EUR"),
-        client_key=key,
-    )
-
-
-def withdraw(user, wallet, source, amount=10_000, key="w-1"):
-    return committed(
-        services.withdrawal_create,
-        user_id=user.pk,
-        wallet_id=wallet,
-        funding_source_id=source.pk,
-        amount=Money(amount, "EUR"),
-        client_key=key,
-    )
 
 
 def clearing():

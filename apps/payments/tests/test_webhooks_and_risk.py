@@ -12,7 +12,15 @@ from apps.core.money import Money
 from apps.payments import services
 from apps.payments.models import Payment, RiskReview, WebhookEvent
 from apps.payments.providers import simulated
-from apps.payments.tests.factories import balance, bank_account, bank_answers, committed, customer
+from apps.payments.tests.factories import (
+    balance,
+    bank_account,
+    bank_answers,
+    committed,
+    customer,
+    deposit,
+    withdraw,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -20,14 +28,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def pending_deposit():
     user, wallet = customer()
-    payment_id = committed(
-        services.deposit_create,
-        user_id=user.pk,
-        wallet_id=wallet,
-        funding_source_id=bank_account(user).pk,
-        amount=Money(1_000, "EUR"),
-        client_key="d",
-    )
+    payment_id = deposit(user, wallet, bank_account(user), amount=1_000, key="d")
     return payment_id, wallet
 
 
@@ -93,14 +94,7 @@ def test_risk_review_then_approve(settings):
         "amount": {"default": {"review": 5_000, "deny": 1_000_000, "review_per_day": 1_000_000}},
     }
     user, wallet = customer(funds=50_000)
-    payment_id = committed(
-        services.withdrawal_create,
-        user_id=user.pk,
-        wallet_id=wallet,
-        funding_source_id=bank_account(user).pk,
-        amount=Money(10_000, "EUR"),
-        client_key="w",
-    )
+    payment_id = withdraw(user, wallet, bank_account(user), amount=10_000, key="w")
     payment = Payment.objects.get(pk=payment_id)
     assert payment.state == "in_review"
     assert RiskReview.objects.get(payment=payment).reasons == ["amount_over_review_threshold"]
@@ -117,14 +111,7 @@ def test_risk_review_then_reject_releases_the_money(settings):
     user, wallet = customer(funds=50_000)
     source = bank_account(user)
     for key in ("w1", "w2"):
-        committed(
-            services.withdrawal_create,
-            user_id=user.pk,
-            wallet_id=wallet,
-            funding_source_id=source.pk,
-            amount=Money(1_000, "EUR"),
-            client_key=key,
-        )
+        withdraw(user, wallet, source, amount=1_000, key=key)
     second = Payment.objects.get(client_key="w2")
     assert (second.state, second.review.reasons) == ("in_review", ["velocity_per_hour"])
     committed(services.review_decide, payment_id=second.pk, staff_id=user.pk, approve=False)
@@ -135,14 +122,7 @@ def test_risk_review_then_reject_releases_the_money(settings):
 
 def test_a_new_bank_account_sends_a_withdrawal_to_review():
     user, wallet = customer(funds=50_000)
-    payment_id = committed(
-        services.withdrawal_create,
-        user_id=user.pk,
-        wallet_id=wallet,
-        funding_source_id=bank_account(user, aged=False).pk,
-        amount=Money(1_000, "EUR"),
-        client_key="w",
-    )
+    payment_id = withdraw(user, wallet, bank_account(user, aged=False), amount=1_000, key="w")
     assert Payment.objects.get(pk=payment_id).risk["reasons"] == ["new_funding_source"]
 
 
@@ -166,14 +146,7 @@ def test_deny_writes_nothing(settings):
 
 def test_illegal_transitions_are_refused():
     user, wallet = customer(funds=50_000)
-    payment_id = committed(
-        services.withdrawal_create,
-        user_id=user.pk,
-        wallet_id=wallet,
-        funding_source_id=bank_account(user).pk,
-        amount=Money(1_000, "EUR"),
-        client_key="w",
-    )
+    payment_id = withdraw(user, wallet, bank_account(user), amount=1_000, key="w")
     bank_answers(payment_id)
     payment = Payment.objects.get(pk=payment_id)
     assert payment.state == "succeeded"
@@ -189,14 +162,7 @@ def test_the_database_refuses_an_illegal_transition_even_in_raw_sql():
     from django.db import DatabaseError, connection, transaction
 
     user, wallet = customer(funds=50_000)
-    payment_id = committed(
-        services.withdrawal_create,
-        user_id=user.pk,
-        wallet_id=wallet,
-        funding_source_id=bank_account(user).pk,
-        amount=Money(1_000, "EUR"),
-        client_key="w",
-    )
+    payment_id = withdraw(user, wallet, bank_account(user), amount=1_000, key="w")
     bank_answers(payment_id)
     for sql in (
         "UPDATE payments_payment SET state = 'processing' WHERE id = %s",
