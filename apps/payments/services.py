@@ -22,7 +22,7 @@ from uuid import UUID
 
 from celery import current_app
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from apps.accounts import services as accounts_services
@@ -124,6 +124,14 @@ def _clearing(provider: str, currency: str) -> UUID:
 
 
 def _existing(user_id: int, direction: str, key: str) -> Payment | None:
+    """The payment already made with this client key, if any. Takes a transaction-scoped
+    advisory lock on the key first (before any other lock), so concurrent requests with one
+    key wait for each other instead of racing to the unique constraint."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+            [f"payment:{user_id}:{direction}:{key}"],
+        )
     return Payment.objects.filter(user_id=user_id, direction=direction, client_key=key).first()
 
 

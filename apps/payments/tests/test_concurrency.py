@@ -94,3 +94,23 @@ def test_payments_racing_transfers_conserve_money():
     ).posted.amount
     assert clearing == settled("deposit") - settled("withdrawal")
     assert ledger_services.verify().ok
+
+
+def test_one_client_key_sent_concurrently_makes_one_payment():
+    user, wallet = customer("k@example.com", tier=1, funds=START)
+    source = bank_account(user)
+
+    def request(_: int):
+        return services.withdrawal_create(
+            user_id=user.pk,
+            wallet_id=wallet,
+            funding_source_id=source.pk,
+            amount=Money(1_000, "EUR"),
+            client_key="same-key",
+        )
+
+    results, failures = run_threads(8, request)
+    assert failures == []
+    assert len(set(results)) == 1
+    assert Payment.objects.count() == 1
+    assert balance(wallet) == (START, START - 1_000)  # held once
