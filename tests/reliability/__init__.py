@@ -1,0 +1,1 @@
+"""Whole-system evidence: money under load and faults (issue 11)."""
