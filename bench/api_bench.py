@@ -45,6 +45,7 @@ def environment(url: str) -> dict[str, str]:
         "LOG_LEVEL": "WARNING",
         "THROTTLE_USER": "1000000/min",
         "THROTTLE_ANON": "1000000/min",
+        "THROTTLE_MONEY": "1000000/min",
         "PYTHONPATH": str(ROOT),
         "JWT_PRIVATE_KEY": dev_rsa_private_key(ROOT / ".data" / "bench-jwt-private.pem"),
         "JWT_ACCESS_TOKEN_SECONDS": "3600",  # outlives the run

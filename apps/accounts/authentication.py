@@ -4,6 +4,7 @@ for the devices list."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -13,14 +14,22 @@ from allauth.usersessions.models import UserSession
 from django.utils import timezone
 
 TOUCH_EVERY = timedelta(seconds=60)
+# Sessions this process touched lately (monotonic time): most requests then skip the UPDATE.
+_touched: dict[str, float] = {}
 
 
 class JWTAuthentication(JWTTokenAuthentication):
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
         user, payload = super().authenticate_credentials(key)
         session_key = internal.session_key_from_sid(payload["sid"])
+        tick = time.monotonic()
+        if tick - _touched.get(session_key, -1e9) < TOUCH_EVERY.total_seconds():
+            return user, payload
+        if len(_touched) > 10_000:
+            _touched.clear()
+        _touched[session_key] = tick
         now = timezone.now()
-        # At most one write a minute per session; usually a no-op UPDATE on a unique index.
+        # At most one write a minute per session (other processes may have just written).
         UserSession.objects.filter(
             session_key=session_key, last_seen_at__lt=now - TOUCH_EVERY
         ).update(last_seen_at=now)

@@ -69,17 +69,27 @@ def publish(event: Event) -> UUID:
     row = OutboxEvent.objects.create(
         type=event.name, payload=payload, request_id="" if request_id == "-" else request_id
     )
-    from apps.core import outbox  # the dispatcher imports Celery; keep events import-light
-
-    # robust: the change is committed by now; a failed send must not fail the caller, the
-    # sweeper re-sends.
-    transaction.on_commit(lambda: outbox.dispatch(row.pk, row.type), robust=True)
+    dispatch_after_commit(row.pk, row.type)
     return row.pk
 
 
 def dispatch_after_commit(event_id: UUID | str, event_type: str) -> None:
     """For outbox rows written by SQL (the ledger's posting functions): send after commit,
     as publish() does. Outside a transaction the row is already committed: send now."""
-    from apps.core import outbox
+    from apps.core import relay  # the relay imports Celery; keep events import-light
 
-    transaction.on_commit(lambda: outbox.dispatch(UUID(str(event_id)), event_type), robust=True)
+    # robust: the change is committed by now; a failed send must not fail the caller, the
+    # sweeper re-sends.
+    transaction.on_commit(lambda: relay.enqueue(UUID(str(event_id)), event_type), robust=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskDeadLettered(Event):
+    """A task message was parked (it killed its worker on every delivery) or failed for good:
+    a person must look (notifications alerts operations)."""
+
+    name = "core.task_dead_lettered"
+    dead_letter_id: int
+    task: str
+    reason: str
+    deliveries: int

@@ -28,3 +28,18 @@ def idempotency_cleanup(self: Task) -> None:
     from apps.core.idempotency import idempotency_cleanup as cleanup
 
     cleanup()
+
+
+@shared_task(name="core.dispatch_events", bind=True, acks_late=True, ignore_result=True)
+def dispatch_events(self: Task, pairs: list[list[str]]) -> None:
+    """A relay's batch of committed events: one handle_event task per subscribed handler."""
+    from apps.core import relay
+
+    relay.fan_out(pairs)
+
+
+@shared_task(name="core.deliveries_cleanup", bind=True, acks_late=True, ignore_result=True)
+def deliveries_cleanup(self: Task) -> None:
+    from apps.core import deliveries
+
+    deliveries.dead_letters_cleanup()

@@ -7,6 +7,8 @@ on tier 0; a currency without a limit row falls back to settings.KYC_DEFAULT_LIM
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import Subquery
+from django.db.models.functions import Coalesce
 
 from apps.accounts import selectors as accounts_selectors
 from apps.core.money import Money
@@ -37,17 +39,20 @@ def tier_of(*, user_id: int) -> int:
 
 
 def limits_for(*, user_id: int, currency: str) -> Limits:
-    level = tier_of(user_id=user_id)
+    # One query on the money path: the customer's tier is a subquery of the limit lookup.
+    level = Coalesce(
+        Subquery(CustomerTier.objects.filter(user_id=user_id).values("tier_id")[:1]), 0
+    )
     row = (
         TierLimit.objects.filter(tier_id=level, currency=currency)
-        .values("per_transaction", "daily", "monthly", "max_balance")
+        .values("tier_id", "per_transaction", "daily", "monthly", "max_balance")
         .first()
     )
     if row is None:
         table = settings.KYC_DEFAULT_LIMITS
-        row = table.get(currency, table["default"])
+        row = {"tier_id": tier_of(user_id=user_id), **table.get(currency, table["default"])}
     return Limits(
-        tier=level,
+        tier=row["tier_id"],
         per_transaction=Money(row["per_transaction"], currency),
         daily=Money(row["daily"], currency),
         monthly=Money(row["monthly"], currency),

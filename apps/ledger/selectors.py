@@ -260,6 +260,15 @@ def entries_page(
     return EntryPage(items, _encode_cursor(page[-1]) if more else None)
 
 
+def transaction_id_by_key(*, idempotency_key: str) -> UUID | None:
+    """The transaction posted under a business key, if any."""
+    return (
+        Transaction.objects.filter(idempotency_key=idempotency_key)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
 def transaction_get(*, transaction_id: UUID) -> TransactionView:
     txn = Transaction.objects.filter(pk=transaction_id).first()
     if txn is None:

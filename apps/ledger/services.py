@@ -128,11 +128,13 @@ def _error_from(exc: DatabaseError) -> Exception:
     return exc
 
 
-def _call(function: str, payload: dict[str, Any]) -> dict[str, Any]:
+def _call(function: str, payload: dict[str, Any], savepoint: bool = True) -> dict[str, Any]:
     payload["request_id"] = "" if context.request_id.get() == "-" else context.request_id.get()
-    # Inside a caller's transaction a refusal must not poison it: use a savepoint. Outside,
-    # the single statement is its own transaction (no BEGIN/COMMIT round trips).
-    scope = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    # Inside a caller's transaction a refusal must not poison it: use a savepoint, unless the
+    # caller's transaction ends on any refusal anyway. Outside, the single statement is its
+    # own transaction (no BEGIN/COMMIT round trips).
+    inside = connection.in_atomic_block
+    scope = transaction.atomic() if inside and savepoint else nullcontext()
     try:
         with scope, connection.cursor() as cursor:
             cursor.execute(_FUNCTIONS[function], [json.dumps(payload)])
@@ -167,8 +169,12 @@ def transaction_post(
     metadata: dict[str, Any] | None = None,
     effective_at: datetime | None = None,
     created_by: str = "",
+    savepoint: bool = True,
 ) -> PostingResult:
-    """Post a balanced transaction of two or more legs, exactly once per idempotency key."""
+    """Post a balanced transaction of two or more legs, exactly once per idempotency key.
+
+    `savepoint=False`: the caller's own transaction rolls back on any refusal, so the
+    savepoint that lets a caller carry on after one is two wasted round trips."""
     if len(legs) < 2:
         raise UnbalancedTransaction(reason="fewer than two entries")
     if any(leg.amount.amount <= 0 for leg in legs):
@@ -193,6 +199,7 @@ def transaction_post(
             "by": created_by,
             "legs": wire,
         },
+        savepoint=savepoint,
     )
     return PostingResult(UUID(result["transaction_id"]), result["replayed"])
 

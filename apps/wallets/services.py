@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -13,6 +14,7 @@ from django.db import IntegrityError, connection, transaction
 
 from apps.accounts import selectors as accounts_selectors
 from apps.accounts import services as accounts_services
+from apps.core.errors import DomainError
 from apps.core.events import publish
 from apps.core.money import Money
 from apps.kyc import selectors as kyc_selectors
@@ -159,24 +161,30 @@ def wallet_set_status(
     wallet.save(update_fields=["status"])
 
 
-def _resolve_destination(destination: str, currency: str) -> Wallet:
-    """A wallet id, or a recipient's email or verified phone number (E.164): their personal
-    wallet in the currency."""
+def _transfer_ends(
+    source_wallet_id: UUID, destination: str, user_id: int, currency: str
+) -> tuple[Wallet, str, Wallet | None]:
+    """The sender's wallet (and their role on it) and the recipient's, if found: a wallet id,
+    or a recipient's email or verified phone number (E.164), meaning their personal wallet in
+    the currency. A wallet id costs one query for both."""
     try:
-        wallet = Wallet.objects.filter(pk=UUID(destination)).first()
+        destination_id = UUID(destination)
     except ValueError:
+        wallet, role = selectors.visible_wallet(wallet_id=source_wallet_id, user_id=user_id)
         if destination.startswith("+"):
             user = accounts_selectors.user_find_by_phone(phone=destination)
         else:
             user = accounts_selectors.user_find_by_email(email=destination)
-        wallet = (
+        target = (
             Wallet.objects.filter(owner_id=user.id, currency=currency, is_shared=False).first()
             if user and user.is_active
             else None
         )
-    if wallet is None:
-        raise RecipientNotFound()
-    return wallet
+    else:
+        wallet, role, target = selectors.visible_wallet_and_other(
+            wallet_id=source_wallet_id, user_id=user_id, other_id=destination_id
+        )
+    return wallet, role, target
 
 
 def _check_limits(
@@ -310,6 +318,62 @@ def _count_spending(user_id: int, gate: _Gate, total: Money) -> None:
     )
 
 
+def _transfer_checked(
+    source_wallet_id: UUID, destination: str, user_id: int, amount: Money, fee: Money, gate: _Gate
+) -> tuple[Wallet, Wallet]:
+    """Everything a transfer must pass before it posts: both ends, their states, currencies,
+    the sender's limits and the recipient's maximum balance."""
+    wallet, role, target = _transfer_ends(source_wallet_id, destination, user_id, amount.currency)
+    if role not in ("owner", *selectors.MEMBER_CAN_SEND):
+        raise NotAllowedToSend()
+    if wallet.status == WalletStatus.FROZEN:
+        raise WalletFrozen()
+    if wallet.status == WalletStatus.CLOSED:
+        raise WalletClosed()
+    if target is None:
+        raise RecipientNotFound()
+    if amount.currency != wallet.currency or target.currency != wallet.currency:
+        raise CurrencyMismatch(wallet_currency=wallet.currency, currency=amount.currency)
+    if target.pk == wallet.pk:
+        raise SelfTransfer()
+    if target.status == WalletStatus.CLOSED:
+        raise WalletClosed("The recipient's wallet is closed.")
+    _check_limits(
+        wallet=wallet,
+        sender_id=user_id,
+        role=role,
+        destination=target,
+        total=amount + fee,
+        gate=gate,
+    )
+    return wallet, target
+
+
+def _earlier_transfer(
+    ledger_key: str, source_wallet_id: UUID, destination: str, amount: Money, note: str
+) -> dict[str, Any] | None:
+    """The transfer this business key already made, if it is this request's; the same key
+    for another request is refused."""
+    transaction_id = ledger_selectors.transaction_id_by_key(idempotency_key=ledger_key)
+    transfer = (
+        Transfer.objects.filter(ledger_transaction_id=transaction_id).first()
+        if transaction_id
+        else None
+    )
+    if transfer is None:
+        return None
+    same = str(transfer.source_wallet_id) == str(source_wallet_id) and (
+        transfer.amount,
+        transfer.currency,
+        transfer.note,
+    ) == (amount.amount, amount.currency, note[:200])
+    with contextlib.suppress(ValueError):  # an e-mail or phone: the wallet behind it may differ
+        same = same and transfer.destination_wallet_id == UUID(destination)
+    if not same:
+        raise ledger_services.IdempotencyKeyReused(transaction_id=str(transaction_id))
+    return selectors.transfer_data(transfer)
+
+
 @transaction.atomic
 def transfer_create(
     *,
@@ -327,29 +391,19 @@ def transfer_create(
     so a retry after the HTTP idempotency record expired still posts once.
     """
     gate = _lock_spending_gate(requested_by_id, amount.currency)
-    wallet, role = selectors.visible_wallet(wallet_id=source_wallet_id, user_id=requested_by_id)
-    if role not in ("owner", *selectors.MEMBER_CAN_SEND):
-        raise NotAllowedToSend()
-    if wallet.status == WalletStatus.FROZEN:
-        raise WalletFrozen()
-    if wallet.status == WalletStatus.CLOSED:
-        raise WalletClosed()
-    target = _resolve_destination(destination, amount.currency)
-    if amount.currency != wallet.currency or target.currency != wallet.currency:
-        raise CurrencyMismatch(wallet_currency=wallet.currency, currency=amount.currency)
-    if target.pk == wallet.pk:
-        raise SelfTransfer()
-    if target.status == WalletStatus.CLOSED:
-        raise WalletClosed("The recipient's wallet is closed.")
+    ledger_key = f"p2p:{requested_by_id}:{idempotency_key}"
     fee = Money(settings.WALLETS_P2P_FEE, amount.currency)
-    _check_limits(
-        wallet=wallet,
-        sender_id=requested_by_id,
-        role=role,
-        destination=target,
-        total=amount + fee,
-        gate=gate,
-    )
+    try:
+        wallet, target = _transfer_checked(
+            source_wallet_id, destination, requested_by_id, amount, fee, gate
+        )
+    except DomainError:
+        # A retry of a transfer that went through must get the transfer, even if the wallet
+        # has been frozen or the limit used up since.
+        earlier = _earlier_transfer(ledger_key, source_wallet_id, destination, amount, note)
+        if earlier is None:
+            raise
+        return earlier
     legs = [
         ledger_services.Leg(wallet.ledger_account_id, "D", amount + fee),
         ledger_services.Leg(target.ledger_account_id, "C", amount),
@@ -365,7 +419,7 @@ def transfer_create(
     try:
         posting = ledger_services.transaction_post(
             legs=legs,
-            idempotency_key=f"p2p:{requested_by_id}:{idempotency_key}",
+            idempotency_key=ledger_key,
             kind="p2p",
             description=note[:200],
             created_by=f"user:{requested_by_id}",
@@ -374,6 +428,7 @@ def transfer_create(
                 "source_wallet": str(wallet.pk),
                 "destination_wallet": str(target.pk),
             },
+            savepoint=False,  # any refusal ends this transaction
         )
     except ledger_services.AccountFrozen as error:
         raise WalletFrozen() from error

@@ -21,6 +21,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+OUTBOX_DISPATCH = "inline"
 # Test runs share the machine's Redis with `make run` and with each other (one database name
 # per checkout): keep their cache keys and task queues apart.
 _RUN = DATABASES["default"]["NAME"]

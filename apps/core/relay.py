@@ -1,0 +1,147 @@
+"""After-commit dispatch off the caller's path: a per-process relay thread sends outbox events
+to the broker in batches.
+
+A committed event goes onto an in-memory queue (microseconds); the relay thread drains it and
+puts ONE message per batch on the broker (`core.dispatch_events`, fanned out to one task per
+handler by a worker), then marks the batch dispatched with one statement. Measured on a ledger
+posting: sending and marking inline cost 0.9 ms of a 1.5 ms posting (kombu's publish path and a
+four-statement marking transaction), paid by every request.
+
+Nothing is lost if the process dies with events still queued: their rows stay undispatched and
+the beat sweeper sends them (handlers run once per event anyway). `OUTBOX_DISPATCH = "inline"`
+(tests) sends in the committing thread instead, so eager tasks run before the caller returns.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import queue
+import threading
+import time
+from uuid import UUID
+
+from django.conf import settings
+from django.db import connection, connections
+from kombu.exceptions import KombuError
+from redis import RedisError
+
+from apps.core import outbox
+from apps.core.events import handlers_for
+
+log = logging.getLogger(__name__)
+BATCH = 500
+# After the first event of a batch, wait this long for more: under load one broker message
+# then carries many events; idle, an event waits 10 ms longer for its handlers.
+LINGER_SECONDS = 0.01
+_lock = threading.Lock()
+_done = threading.Condition()
+_queue: queue.SimpleQueue[tuple[UUID, str]] = queue.SimpleQueue()
+_pending = 0  # handed to this process's relay and not yet sent (or given up)
+_pid = 0
+
+
+def enqueue(event_id: UUID, event_type: str) -> None:
+    """Called after commit: hand the event to this process's relay (or send it now)."""
+    global _pending
+    if settings.OUTBOX_DISPATCH == "inline":
+        outbox.dispatch(event_id, event_type)
+        return
+    _ensure_thread()
+    with _done:
+        _pending += 1
+    _queue.put((event_id, event_type))
+
+
+def _ensure_thread() -> None:
+    global _pid, _queue, _pending
+    if _pid == os.getpid():
+        return
+    with _lock:
+        if _pid == os.getpid():
+            return
+        _queue, _pending = queue.SimpleQueue(), 0  # a forked child starts with no backlog
+        threading.Thread(target=_run, name="outbox-relay", daemon=True).start()
+        _pid = os.getpid()
+
+
+def _run() -> None:
+    global _pending
+    try:
+        while True:
+            batch = _take()
+            send(batch)
+            with _done:
+                _pending -= len(batch)
+                _done.notify_all()
+    finally:
+        connections.close_all()
+
+
+def _take() -> list[tuple[UUID, str]]:
+    batch = [_queue.get()]
+    time.sleep(LINGER_SECONDS)
+    try:
+        while len(batch) < BATCH:
+            batch.append(_queue.get_nowait())
+    except queue.Empty:
+        pass
+    return batch
+
+
+def send(batch: list[tuple[UUID, str]]) -> bool:
+    """One broker message and one marking statement for a batch; False leaves the rows to the
+    sweeper (broker or database away)."""
+    subscribed = [[str(pk), kind] for pk, kind in batch if handlers_for(kind)]
+    try:
+        if subscribed:
+            from apps.core.tasks import dispatch_events
+
+            dispatch_events.apply_async((subscribed,), retry=False)
+        _mark_dispatched([pk for pk, _ in batch])
+    except (KombuError, RedisError, OSError) as exc:
+        log.warning("outbox relay: %d events left for the sweeper: %s", len(batch), exc)
+        return False
+    except Exception:
+        # The database went away under the relay: the rows stay undispatched, the sweeper
+        # re-sends them (handlers run once per event). A fresh connection next time.
+        log.exception("outbox relay: marking %d events failed", len(batch))
+        connection.close()
+        return False
+    return True
+
+
+def _mark_dispatched(event_ids: list[UUID]) -> None:
+    # One autocommit statement; the mark only spares the sweeper a re-send, so it need not
+    # wait for the WAL flush.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true))"
+            " UPDATE core_outboxevent SET dispatched_at = now() FROM async_commit"
+            " WHERE id = ANY(%s) AND dispatched_at IS NULL",
+            [event_ids],
+        )
+
+
+def fan_out(pairs: list[list[str]]) -> int:
+    """In a worker: one task per subscribed handler of each event; returns how many."""
+    from apps.core.tasks import handle_event
+
+    sent = 0
+    for event_id, event_type in pairs:
+        for handler in handlers_for(event_type):
+            handle_event.apply_async((event_id, handler))
+            sent += 1
+    return sent
+
+
+def flush(timeout: float = 5.0) -> bool:
+    """Wait until this process's relay has sent what it was given (tests, shutdown)."""
+    if _pid != os.getpid():
+        return True
+    with _done:
+        return _done.wait_for(lambda: _pending <= 0, timeout=timeout)
+
+
+atexit.register(flush)

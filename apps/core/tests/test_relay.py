@@ -1,0 +1,110 @@
+"""The relay: committed events leave the committing thread at once and reach the broker in
+batches, each handled once; with the broker away they wait for the sweeper."""
+
+import threading
+import time
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from celery.signals import task_prerun
+from django.db import transaction
+
+from apps.core import relay
+from apps.core.events import publish
+from apps.core.models import OutboxEvent, ProcessedEvent
+from apps.core.tests.events import SomethingHappened, seen
+from finstack.celery import app
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def background(settings):
+    settings.OUTBOX_DISPATCH = "background"
+    yield
+    assert relay.flush(timeout=10)
+
+
+@pytest.fixture
+def tasks_run():
+    names: list[str] = []
+
+    def record(sender=None, **kwargs):
+        names.append(sender.name)
+
+    task_prerun.connect(record, weak=False)
+    yield names
+    task_prerun.disconnect(record)
+
+
+def publish_many(count: int, label: str = "e") -> list:
+    with transaction.atomic():
+        return [publish(SomethingHappened(label=f"{label}{n}")) for n in range(count)]
+
+
+def test_a_batch_is_one_message_and_one_marking(tasks_run):
+    with transaction.atomic():  # committed rows, not yet dispatched (as the relay gets them)
+        rows = [
+            OutboxEvent.objects.create(type=SomethingHappened.name, payload={"label": f"b{n}"})
+            for n in range(20)
+        ]
+    ids = [(row.pk, row.type) for row in rows]
+    assert relay.send(ids)
+    assert tasks_run.count("core.dispatch_events") == 1
+    assert tasks_run.count("core.handle_event") == 40
+    assert sorted(seen) == sorted([(h, f"b{n}") for n in range(20) for h in ("first", "second")])
+    assert not OutboxEvent.objects.filter(dispatched_at__isnull=True).exists()
+
+
+def test_commit_does_not_wait_for_the_broker_and_every_event_is_handled_once(background):
+    threads: set[int] = set()
+
+    def record(sender=None, **kwargs):
+        threads.add(threading.get_ident())
+
+    task_prerun.connect(record, weak=False)
+    try:
+        publish_many(30)
+        assert relay.flush(timeout=10)
+    finally:
+        task_prerun.disconnect(record)
+    assert threads  # sent by the relay thread, not the committing one
+    assert threading.get_ident() not in threads
+    assert len(seen) == 60
+    assert ProcessedEvent.objects.count() == 60
+    assert not OutboxEvent.objects.filter(dispatched_at__isnull=True).exists()
+
+
+def committed_rows(count: int, label: str) -> list[tuple]:
+    """Events committed and handed to the relay, not yet sent."""
+    with transaction.atomic():
+        rows = [
+            OutboxEvent.objects.create(
+                type=SomethingHappened.name, payload={"label": f"{label}{n}"}
+            )
+            for n in range(count)
+        ]
+    return [(row.pk, row.type) for row in rows]
+
+
+def test_with_the_broker_down_a_batch_waits_for_the_sweeper(broker_down):
+    assert not relay.send(committed_rows(3, "down"))
+    assert seen == []
+    assert OutboxEvent.objects.filter(dispatched_at__isnull=True).count() == 3
+
+
+@pytest.mark.redis
+def test_through_redis_to_a_real_worker(background, redis_server):
+    app.conf.task_always_eager = False
+    with app.connection_for_write() as conn:
+        conn.default_channel.queue_purge(app.conf.task_default_queue)
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+            publish_many(10, "real")
+            deadline = time.monotonic() + 15
+            while len(seen) < 20 and time.monotonic() < deadline:
+                time.sleep(0.05)
+    finally:
+        app.conf.task_always_eager = True
+    assert sorted(seen) == sorted([(h, f"real{n}") for n in range(10) for h in ("first", "second")])
+    assert not OutboxEvent.objects.filter(dispatched_at__isnull=True).exists()
