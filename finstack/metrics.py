@@ -39,7 +39,7 @@ TASK_FAILURES = Counter("finstack_celery_task_failures", "Celery tasks that fail
 
 class FinstackCollector:
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from apps.core import outbox
+        from apps.core import deliveries, outbox
         from apps.kyc import selectors as kyc_selectors
         from apps.payments import selectors as payments_selectors
         from apps.reports import selectors as reports_selectors
@@ -55,6 +55,14 @@ class FinstackCollector:
             "Age of the oldest undispatched event",
             value=lag["oldest_seconds"],
         )
+        dead = GaugeMetricFamily(
+            "finstack_dead_letters",
+            "Task messages parked (poison) or failed for good",
+            labels=["reason"],
+        )
+        for reason, count in deliveries.dead_letters_by_reason().items():
+            dead.add_metric([reason], count)
+        yield dead
         yield GaugeMetricFamily(
             "finstack_reconciliation_open_breaks",
             "Reconciliation breaks not yet resolved",

@@ -79,3 +79,44 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.endpoint} {self.key} ({self.state})"
+
+
+class TaskDelivery(models.Model):
+    """How often one Celery message (task id, retry number) was delivered to a worker.
+
+    Written at task start in its own committed transaction, so a worker that dies (SIGKILL,
+    out of memory) inside the task still leaves the count behind; deleted when the task ends.
+    A message delivered more than the cap is parked as a DeadLetter instead of run again.
+    """
+
+    task_id = models.CharField(max_length=255, primary_key=True)
+    task = models.CharField(max_length=200)
+    retries = models.PositiveIntegerField(default=0)
+    deliveries = models.PositiveIntegerField(default=0)
+    first_at = models.DateTimeField(default=timezone.now)
+    last_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.task} {self.task_id} x{self.deliveries}"
+
+
+class DeadLetter(models.Model):
+    """A task message taken out of circulation: it killed its worker on every delivery
+    (parked), or it failed for good. Kept for a person to look at (admin, /metrics)."""
+
+    PARKED, FAILED = "parked", "failed"
+
+    task_id = models.CharField(max_length=255)
+    task = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    kwargs = models.JSONField(default=dict)
+    reason = models.CharField(max_length=10)
+    deliveries = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"], name="deadletter_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.task} {self.task_id} ({self.reason})"

@@ -208,11 +208,12 @@ def verify(*, store: bool = False) -> VerificationResult:
 def checkpoint_seal(*, day: date) -> bytes:
     """Seal `day`: the chain heads that moved that day, chained to the previous checkpoint.
     Idempotent per day; days must be sealed in order."""
+    # One sealer at a time (two beats at once), and after the last sealed day only. The day
+    # is looked up under the lock: a sealer that waited finds the other's checkpoint.
+    connection.cursor().execute("SELECT pg_advisory_xact_lock(hashtext('ledger.checkpoint'))")
     existing = Checkpoint.objects.filter(day=day).first()
     if existing is not None:
         return bytes(existing.hash)
-    # One sealer at a time, and after the last sealed day only.
-    connection.cursor().execute("SELECT pg_advisory_xact_lock(hashtext('ledger.checkpoint'))")
     last = Checkpoint.objects.order_by("-day").first()
     if last is not None and last.day >= day:
         raise ValueError(f"{day} is not after the last sealed day {last.day}.")

@@ -14,7 +14,7 @@ from apps.accounts.events import (
     UserCreated,
 )
 from apps.core import context
-from apps.core.events import subscribe
+from apps.core.events import TaskDeadLettered, subscribe
 from apps.core.money import Money
 from apps.kyc.events import (
     KycApproved,
@@ -146,3 +146,12 @@ def kyc_resubmission(event: KycResubmissionRequested) -> None:
 @subscribe(KycDocumentsExpiring)
 def kyc_documents_expiring(event: KycDocumentsExpiring) -> None:
     _notify(event.user_id, "kyc_documents_expiring", expires_on=event.expires_on)
+
+
+@subscribe(TaskDeadLettered)
+def on_task_dead_lettered(event: TaskDeadLettered) -> None:
+    services.staff_alert(
+        role="operations",
+        kind="task_dead_lettered",
+        context={"task": event.task, "reason": event.reason, "deliveries": event.deliveries},
+    )

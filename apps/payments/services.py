@@ -59,6 +59,8 @@ class StepRetry(Exception):
 
 
 def _iban_valid(iban: str) -> bool:
+    if not (iban.isascii() and iban.isalnum()):  # "١" and "１" are digits to int() as well
+        return False
     if not (15 <= len(iban) <= 34) or not iban[:2].isalpha() or not iban[2:4].isdigit():
         return False
     digits = "".join(str(int(c, 36)) for c in iban[4:] + iban[:4])
@@ -291,13 +293,17 @@ def _locked(payment_id: UUID | str) -> Payment | None:
     return Payment.objects.select_for_update().filter(pk=payment_id).first()
 
 
-def step_run(*, payment_id: UUID) -> str:
+def step_run(*, payment_id: UUID, only_if_due: bool = False) -> str:
     """The REQUEST step: ask the provider to collect or pay out. Safe to run any number of
-    times (the provider deduplicates on our payment id; a finished step is a no-op)."""
+    times (the provider deduplicates on our payment id; a finished step is a no-op). Each run
+    claims an attempt by moving `due_at` on under the row lock: the recovery job
+    (`only_if_due`) leaves a payment whose attempt another runner has just claimed."""
     with transaction.atomic():
         payment = _locked(payment_id)
         if payment is None or payment.state != State.PROCESSING or payment.step != Step.REQUEST:
             return "nothing to do"
+        if only_if_due and payment.due_at > timezone.now():
+            return "in progress"
         payment.step_attempts += 1
         backoff = min(2**payment.step_attempts, 300)
         payment.due_at = timezone.now() + timedelta(seconds=backoff)
@@ -518,7 +524,9 @@ def payments_recover(*, limit: int = 200) -> dict[str, int]:
     return counts
 
 
-def payment_recover(*, payment_id: UUID) -> str:
+def payment_recover(*, payment_id: UUID, force: bool = False) -> str:
+    """Move one unfinished payment on; `force` (an operator's saga_resume --id) also when its
+    next attempt is not due yet."""
     payment = Payment.objects.filter(pk=payment_id).first()
     if payment is None:
         raise errors.PaymentNotFound()
@@ -526,7 +534,7 @@ def payment_recover(*, payment_id: UUID) -> str:
         return "finished"
     if payment.step == Step.REQUEST:
         try:
-            return step_run(payment_id=payment_id)
+            return step_run(payment_id=payment_id, only_if_due=not force)
         except StepRetry:
             return "provider down"
     adapter = providers.get(payment.provider)

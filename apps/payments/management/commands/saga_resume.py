@@ -24,7 +24,7 @@ class Command(BaseCommand):
             return
         if id is not None:
             try:
-                outcome = services.payment_recover(payment_id=id)
+                outcome = services.payment_recover(payment_id=id, force=True)
             except services.errors.PaymentNotFound as exc:
                 raise CommandError(f"No payment {id}.") from exc
             self.stdout.write(f"{id}: {outcome}")
