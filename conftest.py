@@ -11,6 +11,9 @@ from django.conf import settings
 from django.test import Client
 from rest_framework.test import APIClient
 
+# Every log line of the run is checked for secrets and PII (tests/security/pii.py).
+pytest_plugins = ["tests.security.pii"]
+
 
 @pytest.fixture(autouse=True)
 def _chart_of_accounts(request: pytest.FixtureRequest) -> None:

@@ -12,9 +12,10 @@ class AccountsConfig(AppConfig):
         import cryptography.hazmat.primitives.serialization  # noqa: F401
         from django.db.models.signals import post_migrate
 
-        from apps.accounts import signals
+        from apps.accounts import signals, totp_guard
 
         signals.connect()
+        totp_guard.install()
         post_migrate.connect(_roles_after_migrate, dispatch_uid="accounts-roles")
 
 

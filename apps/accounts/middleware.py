@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django_otp.middleware import OTPMiddleware
@@ -16,6 +17,10 @@ ADMIN_PREFIX = "/admin/"
 # allauth's per-action windows are a minute or less, except the per-account login lockout,
 # whose exact remaining time the account adapter works out.
 DEFAULT_RETRY_AFTER = 60
+BAD_BODY: dict[type[Exception], tuple[int, str, str]] = {
+    RequestDataTooBig: (413, "request_too_large", "The request body is too large."),
+    RecursionError: (400, "invalid", "The request body is nested too deeply."),
+}
 
 
 class AllauthMiddleware:
@@ -38,6 +43,14 @@ class AllauthMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         """Login counters live in Redis: without it, refuse (fail closed) with a clear 503 in
         allauth's error shape rather than a 500 page."""
+        if request.path.startswith(ALLAUTH_PREFIX) and type(exception) in BAD_BODY:
+            # allauth reads request.body and json.loads it itself: a body over
+            # DATA_UPLOAD_MAX_MEMORY_SIZE or nested too deeply would be a 500 (or an HTML 400).
+            status, code, message = BAD_BODY[type(exception)]
+            if transaction.get_connection().in_atomic_block:
+                transaction.set_rollback(True)
+            body = {"status": status, "errors": [{"code": code, "message": message}]}
+            return JsonResponse(body, status=status)
         if request.path.startswith(ALLAUTH_PREFIX) and isinstance(exception, RedisError):
             logger.error("allauth refused: Redis unavailable (%s)", exception)
             if transaction.get_connection().in_atomic_block:

@@ -11,6 +11,7 @@ from iso4217 import Currency
 # test codes) are not money this platform holds.
 EXPONENTS: dict[str, int] = {c.code: c.exponent for c in Currency if c.exponent is not None}
 CURRENCY_CODES: list[str] = sorted(EXPONENTS)  # one enum ("Currency") in the API schema
+MAX_MINOR = 2**63 - 1  # amount columns are BIGINT: a parsed amount beyond it is no money of ours
 
 
 class MoneyError(ValueError):
@@ -53,9 +54,14 @@ class Money:
             raise MoneyError(f"{value!r} is not a number.") from None
         if not number.is_finite():
             raise MoneyError(f"{value!r} is not a finite number.")
-        minor = number.scaleb(exponent(currency))
+        try:
+            minor = number.scaleb(exponent(currency))
+        except ArithmeticError:  # decimal.Overflow for e.g. "1e5000000"
+            raise MoneyError(f"{value!r} is out of range.") from None
         if minor != minor.to_integral_value():
             raise MoneyError(f"{currency} has {exponent(currency)} decimal places: {value!r}.")
+        if abs(minor) > MAX_MINOR:  # before int(): "1e100000" would build a huge integer
+            raise MoneyError(f"{value!r} is out of range.")
         return cls(int(minor), currency)
 
     @classmethod

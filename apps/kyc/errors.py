@@ -9,6 +9,11 @@ class FileTypeNotAllowed(DomainError):
     code, http_status, message = "file_type_not_allowed", 400, "Upload a JPEG, PNG or PDF."
 
 
+class FileActiveContent(DomainError):
+    code, http_status = "file_active_content", 400
+    message = "PDFs with scripts, actions, forms or attachments are not accepted; upload a scan."
+
+
 class FileCorrupt(DomainError):
     code, http_status = "file_corrupt", 400
     message = "The file could not be read; take a new photo or scan."

@@ -106,6 +106,18 @@ DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env.bool
     "DB_SERVER_SIDE_BINDING", default=False
 )
 
+# Customer and staff passwords (allauth applies these at sign-up, change and reset).
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "apps.accounts.validators.MaximumLengthValidator", "OPTIONS": {"max_length": 256}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
 # --- Redis: cache, throttles and the Celery broker -----------------------------------------
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CACHES = {
@@ -157,11 +169,19 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     "core.outbox_sweep": {"task": "core.outbox_sweep", "schedule": 15.0},
     "core.idempotency_cleanup": {"task": "core.idempotency_cleanup", "schedule": 3600.0},
+    "core.deliveries_cleanup": {"task": "core.deliveries_cleanup", "schedule": 86400.0},
 }
+# After commit, outbox events go to the broker from a relay thread in batches ("background"),
+# or from the committing thread ("inline": tests, so eager tasks run before the caller returns).
+OUTBOX_DISPATCH = env("OUTBOX_DISPATCH", default="background")
 # Idempotency-Key records live at least this long (Stripe keeps them 24 hours).
 IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
 # A request still "in flight" after this long is taken to have died; a retry may take over.
 IDEMPOTENCY_IN_FLIGHT_SECONDS = env.int("IDEMPOTENCY_IN_FLIGHT_SECONDS", default=120)
+
+# Request bodies (JSON, or a multipart body's non-file fields) above this are refused with
+# 413 `request_too_large` (Django's default, made explicit); KYC files have their own limit.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 
 # --- API --------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -177,16 +197,19 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "apps.core.api.parsers.JSONParser",  # refuses NUL, lone surrogates, deep nesting
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
         "apps.core.api.throttling.AnonRateThrottle",
         "apps.core.api.throttling.UserRateThrottle",
+        "apps.core.api.throttling.ScopedRateThrottle",  # views with a `throttle_scope`
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("THROTTLE_ANON", default="120/min"),
         "user": env("THROTTLE_USER", default="1200/min"),
+        # Transfers, deposits and withdrawals together, per user (fails open like the rest).
+        "money": env("THROTTLE_MONEY", default="60/min"),
     },
     # Client IP comes from REMOTE_ADDR unless this many trusted proxies sit in front of us.
     "NUM_PROXIES": env.int("TRUSTED_PROXY_COUNT", default=0),
@@ -251,7 +274,10 @@ LOG_FORMAT = env("LOG_FORMAT", default="text")  # "json" in production
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "apps.core.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "apps.core.logging.RequestIdFilter"},
+        "redact_secrets": {"()": "apps.core.logging.RedactSecretsFilter"},
+    },
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)-7s [%(request_id)s] %(name)s: %(message)s"},
         "traced": {
@@ -268,7 +294,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
-            "filters": ["request_id"],
+            "filters": ["request_id", "redact_secrets"],
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},

@@ -163,3 +163,20 @@ def test_password_change_keeps_this_login_and_ends_the_others(app):
     assert OutboxEvent.objects.filter(
         type="accounts.password_changed", payload__how="change"
     ).exists()
+
+
+@pytest.mark.parametrize(
+    ("password", "code"),
+    [
+        ("short9x", "password_too_short"),
+        ("p" * 200 + "9" * 57, "password_too_long"),
+        ("8204619375102", "password_entirely_numeric"),
+        ("password1234", "password_too_common"),
+    ],
+)
+def test_weak_or_absurd_passwords_are_refused_and_no_account_is_made(password, code):
+    app = MobileClient()
+    response = app.call("post", "/auth/signup", {"email": EMAIL, "password": password})
+    assert response.status_code == 400
+    assert [(e["code"], e["param"]) for e in response.body["errors"]] == [(code, "password")]
+    assert not get_user_model().objects.filter(email=EMAIL).exists()

@@ -1,4 +1,5 @@
-from rest_framework import pagination
+from drf_spectacular.utils import inline_serializer
+from rest_framework import pagination, serializers
 
 
 class CursorPagination(pagination.CursorPagination):
@@ -7,3 +8,12 @@ class CursorPagination(pagination.CursorPagination):
     ordering = "-created_at"
     page_size_query_param = "page_size"
     max_page_size = 200
+
+
+def page_of(
+    name: str, items: serializers.BaseSerializer, *, links: tuple[str, ...] = ()
+) -> serializers.Serializer:
+    """The documented shape of a list answer: `{"results": [...]}` plus its page links (URLs,
+    null on the last page)."""
+    fields = {link: serializers.CharField(allow_null=True) for link in links}
+    return inline_serializer(name, {**fields, "results": items})

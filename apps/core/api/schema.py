@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
 from apps.core.errors import DomainError
@@ -20,6 +21,7 @@ _DESCRIPTIONS = {
     403: "Not allowed",
     404: "Not found",
     409: "Conflict",
+    413: "Request body too large",
     422: "Business rule refused the request",
     429: "Throttled (see Retry-After)",
     500: "Internal error",
@@ -56,13 +58,17 @@ class AutoSchema(SpectacularAutoSchema):
         return super().get_serializer_name(serializer, direction)
 
     def _error_codes(self) -> dict[int, set[str]]:
-        codes: dict[int, set[str]] = {500: {"internal_error"}}
+        # Any operation may meet the database going away: 503, retry (Retry-After).
+        codes: dict[int, set[str]] = {500: {"internal_error"}, 503: {"service_unavailable"}}
         if self.method in ("POST", "PUT", "PATCH"):
             codes[400] = {"validation_error", "parse_error"}
-        if self.method in ("GET",) and self._is_list_view():
+            codes[413] = {"request_too_large"}
+        if self.method in ("GET",) and (self._is_list_view() or self._is_cursor_page()):
             codes.setdefault(404, set()).add("not_found")  # an invalid cursor
-        if self.path_regex and "(?P<" in self.path_regex:
+        if "{" in self.path:  # a path parameter: no such row, or one the user may not see
             codes.setdefault(404, set()).add("not_found")
+        if self.method == "GET" and self._filters_by_query():
+            codes[400] = {"validation_error"}
         if not all(isinstance(p, AllowAny) for p in self.view.get_permissions()):
             codes[401] = {"not_authenticated", "authentication_failed"}
             codes[403] = {"permission_denied"}
@@ -78,6 +84,28 @@ class AutoSchema(SpectacularAutoSchema):
         for error in errors:
             codes.setdefault(error.http_status, set()).add(error.code)
         return codes
+
+    def _page_fields(self) -> set[str]:
+        """The fields of a page answer (`page_of(...)`: results and its links), else empty."""
+        responses = self.get_response_serializers()
+        ok = responses.get(200) if isinstance(responses, dict) else responses
+        fields = set(ok.fields) if isinstance(ok, serializers.Serializer) else set()
+        return fields if "results" in fields else set()
+
+    def _is_cursor_page(self) -> bool:
+        return "next" in self._page_fields()
+
+    def get_operation_id(self) -> str:
+        """A page is a list: `wallets_list`, as for a bare array (stable client method names)."""
+        operation_id = super().get_operation_id()
+        if self.method == "GET" and self._page_fields():
+            return operation_id.removesuffix("_retrieve") + "_list"
+        return operation_id
+
+    def _filters_by_query(self) -> bool:
+        """Query parameters besides the cursor pagination's are validated: 400 when invalid."""
+        params = self._get_parameters()
+        return any(p["in"] == "query" and p["name"] not in ("cursor", "page_size") for p in params)
 
     def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
         operation = super().get_operation(*args, **kwargs)

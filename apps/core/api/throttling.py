@@ -11,6 +11,7 @@ from typing import Any
 from redis import RedisError
 from rest_framework import throttling
 from rest_framework.request import Request
+from rest_framework.settings import api_settings
 
 from apps.core.errors import ServiceUnavailable
 
@@ -41,3 +42,13 @@ class AnonRateThrottle(FailOpenMixin, throttling.AnonRateThrottle):
 
 class UserRateThrottle(FailOpenMixin, throttling.UserRateThrottle):
     pass
+
+
+class ScopedRateThrottle(FailOpenMixin, throttling.ScopedRateThrottle):
+    """Per-user rate for views that set `throttle_scope` (e.g. "money": transfers, deposits,
+    withdrawals); a no-op for views without one. Rates are read per request, so a settings
+    change (tests, an incident) applies without a restart of the class."""
+
+    @property
+    def THROTTLE_RATES(self) -> dict[str, str | None]:  # noqa: N802 - DRF's attribute name
+        return api_settings.DEFAULT_THROTTLE_RATES  # type: ignore[no-any-return]

@@ -1,6 +1,6 @@
 import iso3166
 from django.conf import settings
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.parsers import JSONParser, MultiPartParser
@@ -9,6 +9,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.api.pagination import page_of
+from apps.core.api.schema import error_schema
 from apps.kyc import errors, selectors, services
 from apps.kyc.models import Document, Profile
 
@@ -30,7 +32,12 @@ class KycProfileSerializer(serializers.Serializer):
 class ProfileApi(APIView):
     domain_errors = (errors.TooYoung,)
 
-    @extend_schema(responses={200: KycProfileSerializer})
+    @extend_schema(
+        responses={
+            200: KycProfileSerializer,
+            404: OpenApiResponse(error_schema(["not_found"]), description="No profile yet"),
+        }
+    )
     def get(self, request: Request) -> Response:
         profile = Profile.objects.filter(user_id=request.user.pk).first()
         if profile is None:
@@ -61,6 +68,7 @@ class DocumentListApi(APIView):
     domain_errors = (
         errors.FileTooLarge,
         errors.FileTypeNotAllowed,
+        errors.FileActiveContent,
         errors.FileCorrupt,
         errors.CaseNotOpen,
     )
@@ -71,7 +79,7 @@ class DocumentListApi(APIView):
         number = serializers.CharField(max_length=60, required=False, default="")
         expires_on = serializers.DateField(required=False, allow_null=True, default=None)
 
-    @extend_schema(responses={200: DocumentSerializer(many=True)})
+    @extend_schema(responses={200: page_of("DocumentList", DocumentSerializer(many=True))})
     def get(self, request: Request) -> Response:
         rows = selectors.documents(user_id=request.user.pk)
         return Response({"results": DocumentSerializer(rows, many=True).data})

@@ -6,7 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api.pagination import CursorPagination
+from apps.core.api.pagination import CursorPagination, page_of
 from apps.notifications import errors, selectors, services
 from apps.notifications.catalog import CATEGORIES, CHANNELS
 from apps.notifications.models import PushDevice
@@ -30,7 +30,11 @@ class InboxPagination(CursorPagination):
 class NotificationListApi(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("unread", bool, description="only unread messages")],
-        responses={200: NotificationSerializer(many=True)},
+        responses={
+            200: page_of(
+                "NotificationPage", NotificationSerializer(many=True), links=("next", "previous")
+            )
+        },
     )
     def get(self, request: Request) -> Response:
         unread = request.query_params.get("unread") in ("1", "true")
@@ -115,7 +119,7 @@ class DeviceListApi(APIView):
         platform = serializers.ChoiceField(choices=PushDevice.Platform.choices)
         token = serializers.CharField(max_length=512)
 
-    @extend_schema(responses={200: DeviceSerializer(many=True)})
+    @extend_schema(responses={200: page_of("DeviceList", DeviceSerializer(many=True))})
     def get(self, request: Request) -> Response:
         devices = selectors.devices(user_id=request.user.pk)
         return Response({"results": DeviceSerializer(devices, many=True).data})

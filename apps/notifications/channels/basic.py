@@ -35,12 +35,22 @@ class DjangoEmail:
 
 
 class Console:
-    """Development: the message goes to the log."""
+    """Development: the message goes to the log. Outside DEBUG (a deployment that forgot to
+    configure its SMS or push provider) texts carry codes and phone numbers: only their
+    length is logged."""
 
     def send(self, message: Message) -> Sent:
-        logger.info(
-            "notification to %s: %s | %s", ", ".join(message.to), message.subject, message.body
-        )
+        if settings.DEBUG:
+            logger.info(
+                "notification to %s: %s | %s", ", ".join(message.to), message.subject, message.body
+            )
+        else:
+            logger.warning(
+                "notification to %d recipient(s) not sent (console backend; %d characters"
+                " withheld): configure an SMS/push provider",
+                len(message.to),
+                len(message.body),
+            )
         return Sent(provider_message_id=f"console-{uuid.uuid4()}")
 
 

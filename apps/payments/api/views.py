@@ -9,7 +9,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.api.permissions import RecentStrongAuth
-from apps.core.api.pagination import CursorPagination
+from apps.core.api.fields import MinorUnitsField
+from apps.core.api.pagination import CursorPagination, page_of
 from apps.core.idempotency import IdempotencyKeyReused, idempotent
 from apps.core.money import CURRENCY_CODES, Money
 from apps.payments import errors, selectors, services
@@ -43,7 +44,9 @@ class FundingSourceListApi(APIView):
         holder_name = serializers.CharField(max_length=140)
         currency = serializers.ChoiceField(choices=CURRENCY_CODES)
 
-    @extend_schema(responses={200: FundingSourceSerializer(many=True)})
+    @extend_schema(
+        responses={200: page_of("FundingSourceList", FundingSourceSerializer(many=True))}
+    )
     def get(self, request: Request) -> Response:
         rows = selectors.funding_sources(user_id=request.user.pk)
         return Response({"results": FundingSourceSerializer(rows, many=True).data})
@@ -95,7 +98,7 @@ class PaymentDetailSerializer(PaymentSerializer):
 class MoneyInSerializer(serializers.Serializer):
     wallet = serializers.UUIDField()
     funding_source = serializers.UUIDField()
-    amount = serializers.IntegerField(min_value=1, max_value=10**13, help_text="minor units")
+    amount = MinorUnitsField(min_value=1, max_value=10**13, help_text="minor units")
     currency = serializers.ChoiceField(choices=CURRENCY_CODES)
 
 
@@ -140,6 +143,7 @@ MONEY_POST_SCHEMA = extend_schema(
 
 
 class DepositCreateApi(APIView):
+    throttle_scope = "money"  # THROTTLE_MONEY, per user
     domain_errors = PAYMENT_ERRORS
 
     @MONEY_POST_SCHEMA
@@ -149,6 +153,7 @@ class DepositCreateApi(APIView):
 
 
 class WithdrawalCreateApi(APIView):
+    throttle_scope = "money"  # THROTTLE_MONEY, per user
     permission_classes = (IsAuthenticated, RecentStrongAuth)
     domain_errors = (
         *PAYMENT_ERRORS,
@@ -170,7 +175,9 @@ class PaymentPagination(CursorPagination):
 class PaymentListApi(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("direction", str, enum=["deposit", "withdrawal"])],
-        responses={200: PaymentSerializer(many=True)},
+        responses={
+            200: page_of("PaymentPage", PaymentSerializer(many=True), links=("next", "previous"))
+        },
     )
     def get(self, request: Request) -> Response:
         rows = selectors.payments(

@@ -9,6 +9,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.api.fields import MinorUnitsField
+from apps.core.api.pagination import page_of
 from apps.core.idempotency import idempotent
 from apps.core.money import CURRENCY_CODES, Money
 from apps.ledger.services import IdempotencyKeyReused, InsufficientFunds
@@ -45,7 +47,7 @@ class WalletListApi(APIView):
         name = serializers.CharField(max_length=100, required=False, default="")
         shared = serializers.BooleanField(required=False, default=False)
 
-    @extend_schema(responses={200: WalletSerializer(many=True)})
+    @extend_schema(responses={200: page_of("WalletList", WalletSerializer(many=True))})
     def get(self, request: Request) -> Response:
         wallets = selectors.wallet_list(user_id=request.user.pk)
         return Response({"results": WalletSerializer(wallets, many=True).data})
@@ -162,7 +164,9 @@ class WalletTransactionsApi(APIView):
             QuerySerializer,
             OpenApiParameter("kind", str, many=True, description="repeat to combine"),
         ],
-        responses={200: ItemSerializer(many=True)},
+        responses={
+            200: page_of("WalletTransactionsPage", ItemSerializer(many=True), links=("next",))
+        },
     )
     def get(self, request: Request, wallet_id: UUID) -> Response:
         query = self.QuerySerializer(
@@ -205,6 +209,7 @@ class TransferSerializer(serializers.Serializer):
 
 
 class TransferCreateApi(APIView):
+    throttle_scope = "money"  # THROTTLE_MONEY, per user
     domain_errors = (
         errors.WalletNotFound,
         errors.RecipientNotFound,
@@ -224,7 +229,7 @@ class TransferCreateApi(APIView):
             max_length=254,
             help_text="A wallet id, or the recipient's email address or verified phone (+E.164).",
         )
-        amount = serializers.IntegerField(
+        amount = MinorUnitsField(
             min_value=1, max_value=10**15, help_text="In minor units (1050 = 10.50 EUR)."
         )
         currency = currency_field()
