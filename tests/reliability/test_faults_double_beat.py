@@ -27,11 +27,6 @@ from apps.payments.tests.factories import bank_account, customer, withdraw
 from apps.wallets import selectors as wallet_selectors
 from tests.reliability import faults
 
-# The fixtures this module uses (tests/reliability has no conftest.py of ours).
-fault_broker = faults.fault_broker
-fault_valkey = faults.fault_valkey
-fault_queue = faults.fault_queue
-
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
 
 

@@ -11,15 +11,7 @@ import pytest
 from apps.core import deliveries
 from apps.core.models import DeadLetter, TaskDelivery
 from conftest import staff_login
-from tests.reliability import faults
 from tests.reliability.faults import figure, lines, wait_for
-
-# The fixtures this module uses (tests/reliability has no conftest.py of ours).
-fault_broker = faults.fault_broker
-fault_dir = faults.fault_dir
-fault_valkey = faults.fault_valkey
-fault_queue = faults.fault_queue
-fault_worker = faults.fault_worker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
 

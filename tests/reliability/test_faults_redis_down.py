@@ -22,11 +22,7 @@ from apps.core.models import OutboxEvent, ProcessedEvent
 from apps.wallets.tests.conftest import balance_of
 from apps.wallets.tests.factories import make_wallet
 from finstack.celery import app as celery_app
-from tests.reliability import faults
 from tests.reliability.faults import Valkey, Worker, figure, producer, wait_for
-
-# The fixtures this module uses (tests/reliability has no conftest.py of ours).
-fault_queue = faults.fault_queue
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
 

@@ -21,15 +21,7 @@ from apps.ledger import services as ledger_services
 from apps.payments import services
 from apps.payments.models import TERMINAL, Payment, SimulatedBankPayment
 from apps.payments.tests.factories import balance, bank_account, bank_answers, customer
-from tests.reliability import faults
 from tests.reliability.faults import arm, figure, fired, lines, wait_for
-
-# The fixtures this module uses (tests/reliability has no conftest.py of ours).
-fault_broker = faults.fault_broker
-fault_dir = faults.fault_dir
-fault_valkey = faults.fault_valkey
-fault_queue = faults.fault_queue
-fault_worker = faults.fault_worker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
 

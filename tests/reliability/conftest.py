@@ -1,0 +1,9 @@
+"""The fault tests' fixtures (a Valkey of their own, its Celery app, a worker subprocess)."""
+
+from tests.reliability.faults import (  # noqa: F401 - fixtures, found by name
+    fault_broker,
+    fault_dir,
+    fault_queue,
+    fault_valkey,
+    fault_worker,
+)
