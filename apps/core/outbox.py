@@ -48,18 +48,19 @@ def dispatch(event_id: UUID, event_type: str) -> bool:
         )
         _note_failure(event_id, exc)
         return False
-    _mark_dispatched([event_id])
+    mark_dispatched([event_id])
     return True
 
 
-def _mark_dispatched(event_ids: list[UUID]) -> None:
-    # The mark only spares the sweeper a re-send (handlers dedupe anyway), so it need not
-    # wait for the WAL flush: asynchronous commit keeps it off the request's latency.
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL synchronous_commit TO OFF")
+def mark_dispatched(event_ids: list[UUID]) -> None:
+    """One autocommit statement. The mark only spares the sweeper a re-send (handlers dedupe
+    anyway), so it need not wait for the WAL flush: asynchronous commit keeps it off the
+    caller's latency."""
+    with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE core_outboxevent SET dispatched_at = now() "
-            "WHERE id = ANY(%s) AND dispatched_at IS NULL",
+            "WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true))"
+            " UPDATE core_outboxevent SET dispatched_at = now() FROM async_commit"
+            " WHERE id = ANY(%s) AND dispatched_at IS NULL",
             [list(event_ids)],
         )
 
@@ -93,7 +94,7 @@ def sweep(*, batch: int = 200) -> int:
         )
     silent = [pk for pk, event_type in claimed if not handlers_for(event_type)]
     if silent:
-        _mark_dispatched(silent)
+        mark_dispatched(silent)
     # The broker is called only after the claim has committed.
     return sum(dispatch(pk, t) for pk, t in claimed if handlers_for(t))
 

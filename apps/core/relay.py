@@ -99,7 +99,7 @@ def send(batch: list[tuple[UUID, str]]) -> bool:
             from apps.core.tasks import dispatch_events
 
             dispatch_events.apply_async((subscribed,), retry=False)
-        _mark_dispatched([pk for pk, _ in batch])
+        outbox.mark_dispatched([pk for pk, _ in batch])
     except (KombuError, RedisError, OSError) as exc:
         log.warning("outbox relay: %d events left for the sweeper: %s", len(batch), exc)
         return False
@@ -110,18 +110,6 @@ def send(batch: list[tuple[UUID, str]]) -> bool:
         connection.close()
         return False
     return True
-
-
-def _mark_dispatched(event_ids: list[UUID]) -> None:
-    # One autocommit statement; the mark only spares the sweeper a re-send, so it need not
-    # wait for the WAL flush.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true))"
-            " UPDATE core_outboxevent SET dispatched_at = now() FROM async_commit"
-            " WHERE id = ANY(%s) AND dispatched_at IS NULL",
-            [event_ids],
-        )
 
 
 def fan_out(pairs: list[list[str]]) -> int:
