@@ -32,14 +32,16 @@ from apps.core.events import handlers_for
 
 log = logging.getLogger(__name__)
 BATCH = 500
-# After the first event of a batch, wait this long for more: under load one broker message
-# then carries many events; idle, an event waits 10 ms longer for its handlers.
-LINGER_SECONDS = 0.01
+# At most one batch per this interval: after a quiet spell an event goes at once, under load
+# one broker message and one marking statement carry every event of the interval. A batch
+# per 10 ms cost 26% of ledger posting throughput (4 processes, ~2 events a batch).
+INTERVAL_SECONDS = 0.1
 _lock = threading.Lock()
 _done = threading.Condition()
 _queue: queue.SimpleQueue[tuple[UUID, str]] = queue.SimpleQueue()
 _pending = 0  # handed to this process's relay and not yet sent (or given up)
 _pid = 0
+_last_sent = 0.0
 
 
 def enqueue(event_id: UUID, event_type: str) -> None:
@@ -67,11 +69,12 @@ def _ensure_thread() -> None:
 
 
 def _run() -> None:
-    global _pending
+    global _pending, _last_sent
     try:
         while True:
             batch = _take()
             send(batch)
+            _last_sent = time.monotonic()
             with _done:
                 _pending -= len(batch)
                 _done.notify_all()
@@ -81,7 +84,9 @@ def _run() -> None:
 
 def _take() -> list[tuple[UUID, str]]:
     batch = [_queue.get()]
-    time.sleep(LINGER_SECONDS)
+    wait = _last_sent + INTERVAL_SECONDS - time.monotonic()
+    if wait > 0:
+        time.sleep(wait)
     try:
         while len(batch) < BATCH:
             batch.append(_queue.get_nowait())

@@ -102,13 +102,23 @@ class Transaction(models.Model):
     effective_at = models.DateTimeField()
     created_at = models.DateTimeField()
     created_by = models.CharField(max_length=200, blank=True)
-    reverses = models.OneToOneField(  # unique: a transaction is reversed at most once
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    # Reversed at most once: a unique index of the reversals only (see Meta), so that the
+    # other 99.9% of postings write no index entry for a NULL.
+    reverses = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversed_by",
+        db_index=False,
     )
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["idempotency_key"], name="txn_idempotency_key")
+            models.UniqueConstraint(fields=["idempotency_key"], name="txn_idempotency_key"),
+            models.UniqueConstraint(
+                fields=["reverses"], condition=Q(reverses__isnull=False), name="txn_reversed_once"
+            ),
         ]
         indexes = [BrinIndex(fields=["created_at"], name="txn_created_brin")]
 

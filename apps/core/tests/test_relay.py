@@ -75,6 +75,23 @@ def test_commit_does_not_wait_for_the_broker_and_every_event_is_handled_once(bac
     assert not OutboxEvent.objects.filter(dispatched_at__isnull=True).exists()
 
 
+def test_a_quiet_event_goes_at_once_and_a_busy_interval_is_one_batch(
+    background, tasks_run, monkeypatch
+):
+    monkeypatch.setattr(relay, "INTERVAL_SECONDS", 0.5)
+    monkeypatch.setattr(relay, "_last_sent", 0.0)  # nothing sent for a long time
+    start = time.monotonic()
+    publish_many(1, "quiet")
+    assert relay.flush(timeout=5)
+    assert time.monotonic() - start < 0.25  # not held back by the interval
+    for n in range(10):  # ten commits well within the next interval
+        publish_many(1, f"busy{n}")
+    assert relay.flush(timeout=5)
+    assert tasks_run.count("core.dispatch_events") == 2  # the quiet one, then all ten
+    assert len(seen) == 22
+    assert not OutboxEvent.objects.filter(dispatched_at__isnull=True).exists()
+
+
 def committed_rows(count: int, label: str) -> list[tuple]:
     """Events committed and handed to the relay, not yet sent."""
     with transaction.atomic():

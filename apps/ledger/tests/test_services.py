@@ -50,7 +50,10 @@ def test_posting_writes_its_outbox_event_in_the_same_transaction():
         kind="p2p",
         metadata={"note": "lunch"},
     )
-    row = OutboxEvent.objects.filter(type="ledger.transaction_posted").latest("created_at")
+    # One test transaction: the funding and the transfer share created_at, so find it by id.
+    (row,) = OutboxEvent.objects.filter(
+        type="ledger.transaction_posted", payload__transaction_id=str(result.transaction_id)
+    )
     event = decode(row.type, row.payload)
     assert isinstance(event, TransactionPosted)
     assert event.transaction_id == str(result.transaction_id)
