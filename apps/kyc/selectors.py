@@ -7,8 +7,7 @@ on tier 0; a currency without a limit row falls back to settings.KYC_DEFAULT_LIM
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Subquery
-from django.db.models.functions import Coalesce
+from django.db import connection
 
 from apps.accounts import selectors as accounts_selectors
 from apps.core.money import Money
@@ -38,16 +37,21 @@ def tier_of(*, user_id: int) -> int:
     return level[0] if level else 0
 
 
+_LIMITS_SQL = """
+    SELECT tier_id, per_transaction, daily, monthly, max_balance FROM kyc_tierlimit
+    WHERE currency = %s
+      AND tier_id = coalesce((SELECT tier_id FROM kyc_customertier WHERE user_id = %s), 0)
+"""
+
+
 def limits_for(*, user_id: int, currency: str) -> Limits:
-    # One query on the money path: the customer's tier is a subquery of the limit lookup.
-    level = Coalesce(
-        Subquery(CustomerTier.objects.filter(user_id=user_id).values("tier_id")[:1]), 0
-    )
-    row = (
-        TierLimit.objects.filter(tier_id=level, currency=currency)
-        .values("tier_id", "per_transaction", "daily", "monthly", "max_balance")
-        .first()
-    )
+    # One statement on the money path, written out: compiling the same ORM query (a subquery
+    # for the tier) took a fifth of a P2P transfer's time in the request.
+    with connection.cursor() as cursor:
+        cursor.execute(_LIMITS_SQL, [currency, user_id])
+        found = cursor.fetchone()
+    columns = ("tier_id", "per_transaction", "daily", "monthly", "max_balance")
+    row = dict(zip(columns, found, strict=True)) if found else None
     if row is None:
         table = settings.KYC_DEFAULT_LIMITS
         row = {"tier_id": tier_of(user_id=user_id), **table.get(currency, table["default"])}

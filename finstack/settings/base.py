@@ -122,7 +122,7 @@ AUTH_PASSWORD_VALIDATORS = [
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "apps.core.cache.SharedClientRedisCache",
         "LOCATION": REDIS_URL,
         # Fail fast when Redis is away: callers degrade instead of hanging a request.
         "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
