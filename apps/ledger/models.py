@@ -92,6 +92,9 @@ class Balance(models.Model):
         return f"{self.account_id}#{self.shard}"
 
 
+REVERSED_ONCE = "txn_reversed_once"  # the constraint's name, which a lost race reports
+
+
 class Transaction(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     idempotency_key = models.CharField(max_length=255)  # unique: see Meta (no LIKE index)
@@ -117,7 +120,7 @@ class Transaction(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["idempotency_key"], name="txn_idempotency_key"),
             models.UniqueConstraint(
-                fields=["reverses"], condition=Q(reverses__isnull=False), name="txn_reversed_once"
+                fields=["reverses"], condition=Q(reverses__isnull=False), name=REVERSED_ONCE
             ),
         ]
         indexes = [BrinIndex(fields=["created_at"], name="txn_created_brin")]

@@ -37,6 +37,7 @@ from apps.ledger.errors import (  # re-exported: other apps catch them from here
     UnbalancedTransaction,
 )
 from apps.ledger.models import (
+    REVERSED_ONCE,
     Account,
     AccountStatus,
     Adjustment,
@@ -123,7 +124,7 @@ def _error_from(exc: DatabaseError) -> Exception:
         error = BY_CODE.get(diag.message_primary or "")
         if error is not None:
             return error(**json.loads(diag.message_detail or "{}"))
-    if sqlstate == "23505" and "reverses" in (getattr(diag, "constraint_name", "") or ""):
+    if sqlstate == "23505" and getattr(diag, "constraint_name", None) == REVERSED_ONCE:
         return AlreadyReversed()  # lost a race with a reversal under another key
     return exc
 

@@ -6,7 +6,7 @@ import uuid
 from collections import Counter
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from apps.core.money import Money
 from apps.core.testing import run_threads
@@ -155,3 +155,44 @@ def test_hot_clearing_account_takes_concurrent_deposits_without_losing_any():
     assert selectors.account_balance(account_id=clearing()).posted == Money(8 * 40 * 5, "EUR")
     assert sum(selectors.account_balance(account_id=w).posted.amount for w in wallets) == 1600
     assert services.verify().ok
+
+
+def test_two_reversals_racing_under_different_keys_reverse_once():
+    """The second reversal, blocked on the first's uncommitted row, gets already_reversed
+    (the database's constraint, mapped), never a unique-violation 500."""
+    alice, bob = open_wallet_account(funded=500), open_wallet_account()
+    posted = services.transfer_post(
+        debit_account_id=alice,
+        credit_account_id=bob,
+        amount=Money(200, "EUR"),
+        idempotency_key="race-original",
+    ).transaction_id
+    inserted, release = threading.Event(), threading.Event()
+
+    def first():
+        with transaction.atomic():
+            services.transaction_reverse(
+                transaction_id=posted, idempotency_key="race-rev-a", reason="race"
+            )
+            inserted.set()
+            assert release.wait(10)
+        return "posted"
+
+    def second():
+        assert inserted.wait(10)
+        threading.Timer(0.5, release.set).start()  # commits while this one waits on it
+        try:
+            services.transaction_reverse(
+                transaction_id=posted, idempotency_key="race-rev-b", reason="race"
+            )
+        except errors.AlreadyReversed:
+            return "already_reversed"
+        return "posted"
+
+    results, failures = run_threads(2, lambda n: (first, second)[n]())
+    assert failures == []
+    assert results == ["posted", "already_reversed"]
+    assert Transaction.objects.filter(reverses_id=posted).count() == 1
+    assert selectors.account_balance(account_id=alice).posted.amount == 500
+    assert selectors.account_balance(account_id=bob).posted.amount == 0
+    assert conservation_holds()
