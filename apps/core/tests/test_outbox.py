@@ -1,5 +1,5 @@
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from apps.core import outbox
 from apps.core.events import publish
@@ -100,3 +100,14 @@ def test_a_message_for_an_unknown_event_is_dropped_not_retried(caplog):
     handle_event.delay(str(uuid.uuid4()), "apps.core.tests.events.on_something_happened")
     assert seen == []
     assert "does not exist; message for" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_marking_inside_a_transaction_leaves_its_commit_synchronous():
+    with transaction.atomic():
+        event_id = publish(SomethingHappened(label="inside"))
+        outbox.mark_dispatched([event_id])
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone() == ("on",)
+    assert OutboxEvent.objects.get(pk=event_id).dispatched_at is not None
