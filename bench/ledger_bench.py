@@ -1,6 +1,6 @@
 """Ledger posting throughput against a raw-SQL baseline (not part of `make test`).
 
-    .venv/bin/python bench/ledger_bench.py [--transfers 16000] [--workers 4] [--rounds 3]
+    .venv/bin/python bench/ledger_bench.py [--transfers 16000] [--workers 4] [--rounds 5]
 
 Runs on its own database (default postgres://postgres@127.0.0.1:5432/finstack_bench, dropped
 and re-created), migrated like production. Cases, each N transfers from C worker processes
@@ -90,8 +90,8 @@ def prepare(url: str) -> dict[str, list[str]]:
     return {"wallets": wallets, "clearing": [str(clearing)]}
 
 
-def worker(args: tuple[str, str, dict[str, list[str]], int, int, mp.Barrier]) -> list[float]:
-    url, case, ids, count, seed, barrier = args
+def worker(args: tuple[str, str, dict[str, list[str]], int, int, int, mp.Barrier]) -> list[float]:
+    url, case, ids, warmup, count, seed, barrier = args
     django_setup(url)
     from django.db import connection
 
@@ -102,17 +102,14 @@ def worker(args: tuple[str, str, dict[str, list[str]], int, int, mp.Barrier]) ->
     # Parsed once: the client's own string handling is not the ledger's cost.
     wallets = [uuid.UUID(w) for w in ids["wallets"]]
     clearing = uuid.UUID(ids["clearing"][0])
-    connection.ensure_connection()
-    barrier.wait()
-    latencies = []
-    for i in range(count):
+
+    def post(i: int) -> None:
         if case == "a":
             debit, credit = rng.sample(wallets, 2)
         elif case == "b":
             debit, credit = (wallets[0], wallets[1]) if i % 2 else (wallets[1], wallets[0])
         else:
             debit, credit = clearing, rng.choice(wallets)
-        start = time.perf_counter()
         services.transfer_post(
             debit_account_id=debit,
             credit_account_id=credit,
@@ -120,6 +117,15 @@ def worker(args: tuple[str, str, dict[str, list[str]], int, int, mp.Barrier]) ->
             idempotency_key=uuid.uuid4().hex,
             kind="deposit" if case == "c" else "transfer",
         )
+
+    connection.ensure_connection()
+    for i in range(warmup):
+        post(i)
+    barrier.wait()
+    latencies = []
+    for i in range(count):
+        start = time.perf_counter()
+        post(i)
         latencies.append(time.perf_counter() - start)
     return latencies
 
@@ -132,10 +138,13 @@ def cpu_busy_seconds() -> float:
 
 
 def settle(url: str, *, vacuum: bool = True) -> None:
-    """The same start for every measurement: no checkpoint or autovacuum left over to land on
-    one case's few seconds (seen as 2,158/s against 2,485/s for the same code). The baseline
-    only checkpoints: a VACUUM of its tables while still empty plans its foreign-key checks as
-    sequential scans (2,060/s against 5,400/s)."""
+    """The same start for every measurement: a checkpoint (and for our cases a VACUUM
+    ANALYZE), then a warm-up of a quarter of the measured work, untimed, so that neither a
+    checkpoint nor the full-page images that follow one land on one case's few seconds (one
+    run swung from 2,158/s to 2,485/s for the same code; a posting writes 1.9 full pages of
+    WAL right after a checkpoint, 0.15 once warm). The baseline is not vacuumed: a VACUUM of
+    its tables while still empty plans its foreign-key checks as sequential scans (2,060/s
+    against 5,400/s)."""
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
@@ -150,9 +159,11 @@ def run_case(
     settle(url)
     ctx = mp.get_context("spawn")
     barrier = ctx.Manager().Barrier(workers + 1)
-    per = transfers // workers
+    per, warmup = transfers // workers, transfers // 4 // workers
     with ctx.Pool(workers) as pool:
-        result = pool.map_async(worker, [(url, case, ids, per, n, barrier) for n in range(workers)])
+        result = pool.map_async(
+            worker, [(url, case, ids, warmup, per, n, barrier) for n in range(workers)]
+        )
         barrier.wait()
         start, busy = time.perf_counter(), cpu_busy_seconds()
         latencies = [x for chunk in result.get() for x in chunk]
@@ -206,26 +217,13 @@ def baseline(url: str, workers: int, seconds: int) -> dict[str, float]:
         pgbench = str(pg.POSTGRES_BIN_PATH / "pgbench")
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
         script.write(BASELINE_SQL.format(n=WALLETS))
+    command = [pgbench, "-n", "-M", "prepared", "-f", script.name, "-c", str(workers)]
+    command += ["-j", str(workers)]
+    warmup = str(max(1, seconds // 4))
+    subprocess.run([*command, "-T", warmup, url], capture_output=True, check=True)
     busy, start = cpu_busy_seconds(), time.perf_counter()
     out = subprocess.run(
-        [
-            pgbench,
-            "-n",
-            "-M",
-            "prepared",
-            "-f",
-            script.name,
-            "-c",
-            str(workers),
-            "-j",
-            str(workers),
-            "-T",
-            str(seconds),
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
+        [*command, "-T", str(seconds), url], capture_output=True, text=True, check=True
     ).stdout
     busy = (cpu_busy_seconds() - busy) / ((time.perf_counter() - start) * os.cpu_count())
     tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
@@ -238,7 +236,7 @@ def main() -> None:
     parser.add_argument("--transfers", type=int, default=16000)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--baseline-seconds", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     opts = parser.parse_args()
     django_setup(opts.database_url)
