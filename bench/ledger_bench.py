@@ -138,13 +138,11 @@ def cpu_busy_seconds() -> float:
 
 
 def settle(url: str, *, vacuum: bool = True) -> None:
-    """The same start for every measurement: a checkpoint (and for our cases a VACUUM
-    ANALYZE), then a warm-up of a quarter of the measured work, untimed, so that neither a
-    checkpoint nor the full-page images that follow one land on one case's few seconds (one
-    run swung from 2,158/s to 2,485/s for the same code; a posting writes 1.9 full pages of
-    WAL right after a checkpoint, 0.15 once warm). The baseline is not vacuumed: a VACUUM of
-    its tables while still empty plans its foreign-key checks as sequential scans (2,060/s
-    against 5,400/s)."""
+    """A checkpoint before every measurement (and for our cases a VACUUM ANALYZE), so that no
+    checkpoint or autovacuum left over lands on one case's few seconds (one run swung from
+    2,158/s to 2,485/s for the same code). The baseline is not vacuumed: a VACUUM of its tables
+    while still empty plans its foreign-key checks as sequential scans (2,060/s against
+    5,400/s)."""
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
@@ -157,6 +155,8 @@ def run_case(
     url: str, case: str, ids: dict[str, list[str]], transfers: int, workers: int
 ) -> dict[str, float]:
     settle(url)
+    # An untimed warm-up of a quarter of the work: right after the checkpoint a posting writes
+    # 1.9 full pages of WAL, 0.15 once warm. The baseline gets the same.
     ctx = mp.get_context("spawn")
     barrier = ctx.Manager().Barrier(workers + 1)
     per, warmup = transfers // workers, transfers // 4 // workers
@@ -219,13 +219,16 @@ def baseline(url: str, workers: int, seconds: int) -> dict[str, float]:
         script.write(BASELINE_SQL.format(n=WALLETS))
     command = [pgbench, "-n", "-M", "prepared", "-f", script.name, "-c", str(workers)]
     command += ["-j", str(workers)]
-    warmup = str(max(1, seconds // 4))
-    subprocess.run([*command, "-T", warmup, url], capture_output=True, check=True)
-    busy, start = cpu_busy_seconds(), time.perf_counter()
-    out = subprocess.run(
-        [*command, "-T", str(seconds), url], capture_output=True, text=True, check=True
-    ).stdout
-    busy = (cpu_busy_seconds() - busy) / ((time.perf_counter() - start) * os.cpu_count())
+    try:
+        warmup = str(max(1, seconds // 4))
+        subprocess.run([*command, "-T", warmup, url], capture_output=True, check=True)
+        busy, start = cpu_busy_seconds(), time.perf_counter()
+        out = subprocess.run(
+            [*command, "-T", str(seconds), url], capture_output=True, text=True, check=True
+        ).stdout
+        busy = (cpu_busy_seconds() - busy) / ((time.perf_counter() - start) * os.cpu_count())
+    finally:
+        os.unlink(script.name)
     tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
     latency = float(re.search(r"latency average = ([\d.]+) ms", out).group(1))
     return {"tps": tps, "avg": latency, "cpu": busy}
