@@ -31,6 +31,13 @@ class BalanceRuleViolated(LedgerError):
     code, message = "balance_rule_violated", "The posting would break the account's balance rule."
 
 
+class BalanceCeilingExceeded(LedgerError):
+    code, message = (
+        "balance_ceiling_exceeded",
+        "The posting would take the balance over its ceiling.",
+    )
+
+
 class InvalidAmount(LedgerError):
     code, message = "invalid_amount", "The amount is not valid for this operation."
 

@@ -27,6 +27,7 @@ from apps.ledger.errors import (  # re-exported: other apps catch them from here
     AccountFrozen,
     AdjustmentNotProposed,
     AlreadyReversed,
+    BalanceCeilingExceeded,
     CurrencyMismatch,
     IdempotencyKeyReused,
     InsufficientFunds,
@@ -58,6 +59,7 @@ from apps.ledger.verification import (
 __all__ = [
     "AccountClosed",
     "AccountFrozen",
+    "BalanceCeilingExceeded",
     "IdempotencyKeyReused",
     "InsufficientFunds",
     "Leg",
@@ -86,9 +88,15 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Leg:
+    """One side of a posting. `ceiling`: the account's posted credits - debits must not end
+    above it after a posting that raises them (a wallet's maximum balance): checked under the
+    account's lock, refused with BalanceCeilingExceeded. Not part of the posting's content:
+    a retry under a changed ceiling is the same posting."""
+
     account_id: UUID
     direction: Literal["D", "C"]
     amount: Money
+    ceiling: int | None = None
 
 
 @dataclass(frozen=True)
@@ -188,11 +196,15 @@ def transaction_post(
         raise UnbalancedTransaction(reason="debits differ from credits")
     wire = _legs_payload(legs)
     metadata = metadata or {}
+    fingerprint = _fingerprint(kind=kind, legs=wire, description=description, metadata=metadata)
+    for leg, sent in zip(legs, wire, strict=True):
+        if leg.ceiling is not None:
+            sent["x"] = leg.ceiling
     result = _call(
         "post",
         {
             "key": idempotency_key,
-            "fp": _fingerprint(kind=kind, legs=wire, description=description, metadata=metadata),
+            "fp": fingerprint,
             "kind": kind,
             "description": description,
             "metadata": metadata,

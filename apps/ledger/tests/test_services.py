@@ -141,6 +141,50 @@ def test_frozen_or_closed_account_cannot_send(status, error, ledger_state):
     assert ledger_state() == before
 
 
+def post_with_ceiling(debit, credit, amount, ceiling, key):
+    return services.transaction_post(
+        legs=[Leg(debit, "D", eur(amount)), Leg(credit, "C", eur(amount), ceiling)],
+        idempotency_key=key,
+        kind="p2p",
+    )
+
+
+def test_a_credit_over_the_accounts_ceiling_is_refused_and_moves_nothing(ledger_state):
+    alice, bob = open_wallet_account(funded=1000), open_wallet_account(funded=400)
+    before = ledger_state()
+    with pytest.raises(errors.BalanceCeilingExceeded) as refused:
+        post_with_ceiling(alice, bob, 101, 500, "over")
+    assert refused.value.details["account"].startswith("wallet:test-")
+    assert refused.value.details == {
+        **refused.value.details,
+        "ceiling": 500,
+        "balance": 400,
+        "requested": 101,
+        "currency": "EUR",
+    }
+    assert ledger_state() == before
+    post_with_ceiling(alice, bob, 100, 500, "up-to")  # exactly to the ceiling is allowed
+    assert balance(bob).posted == eur(500)
+
+
+def test_a_ceiling_is_not_part_of_the_postings_content():
+    alice, bob = open_wallet_account(funded=1000), open_wallet_account()
+    first = post_with_ceiling(alice, bob, 10, 500, "same")
+    again = post_with_ceiling(alice, bob, 10, 20_000, "same")  # the tier changed since
+    assert (again.transaction_id, again.replayed) == (first.transaction_id, True)
+    assert balance(bob).posted == eur(10)
+
+
+def test_a_ceiling_does_not_stop_money_leaving():
+    alice, bob = open_wallet_account(funded=1000), open_wallet_account()
+    services.transaction_post(
+        legs=[Leg(alice, "D", eur(10), 5), Leg(bob, "C", eur(10))],
+        idempotency_key="out",
+        kind="p2p",
+    )
+    assert balance(alice).posted == eur(990)
+
+
 def test_frozen_account_can_still_receive():
     alice, bob = open_wallet_account(funded=100), open_wallet_account()
     services.account_set_status(account_id=bob, status="frozen")

@@ -1,6 +1,8 @@
 -- The ledger's posting path and its guards, in PostgreSQL so that one round trip posts a
 -- transaction and even raw SQL cannot break the rules. Errors use SQLSTATE FS000 with the
 -- stable error code as MESSAGE and JSON details as DETAIL (mapped in apps/ledger/services.py).
+-- Only CREATE OR REPLACE FUNCTION here: a migration that changes a function re-runs this file
+-- (the triggers that use them are in triggers.sql).
 
 CREATE OR REPLACE FUNCTION ledger_fail(code text, details jsonb DEFAULT '{}'::jsonb)
 RETURNS void LANGUAGE plpgsql AS $$
@@ -36,7 +38,9 @@ RETURNS jsonb LANGUAGE sql AS $$
   RETURNING jsonb_build_object('id', id, 'type', type)
 $$;
 
--- Legs: [{"a": account, "s": shard|null, "d": "D"|"C", "m": amount, "c": currency}].
+-- Legs: [{"a": account, "s": shard|null, "d": "D"|"C", "m": amount, "c": currency,
+--         "x": ceiling|absent}]. A ceiling caps the shard's posted credits - debits after a
+--         posting that raises it (a wallet's maximum balance), checked under its lock.
 
 -- Apply posted legs and pending deltas ([{"a","s","qd","qc"}]) under the shard locks, taken
 -- one by one in one global order (account id, shard). Checks currency, status and balance
@@ -49,6 +53,7 @@ DECLARE
   r record; b record; resolved jsonb := '[]'::jsonb; cur_a uuid; cur_s int;
   pd bigint; pc bigint; qd bigint; qc bigint; bal bigint; n_seq bigint; head bytea;
   ts timestamptz; n_legs int := 0; sums jsonb := '{}'::jsonb; net bigint; available bigint;
+  ceiling bigint;
   -- Entries are gathered here and written with one statement.
   e_a uuid[]; e_s int[]; e_seq bigint[]; e_d text[]; e_m bigint[]; e_c text[];
   e_bal bigint[]; e_ts timestamptz[]; e_h bytea[];
@@ -58,16 +63,16 @@ BEGIN
     SELECT t.a, coalesce(t.s, (SELECT CASE WHEN ac.shards = 1 THEN 0
                                            ELSE abs(hashtext(salt) % ac.shards) END
                                FROM ledger_account ac WHERE ac.id = t.a)) AS s,
-           t.d, t.m, t.c, t.o
+           t.d, t.m, t.c, t.o, t.x
     FROM (SELECT (x->>'a')::uuid a, (x->>'s')::int s, x->>'d' d, (x->>'m')::bigint m,
-                 x->>'c' c, o
+                 x->>'c' c, o, (x->>'x')::bigint x
           FROM jsonb_array_elements(legs) WITH ORDINALITY AS j(x, o)
           UNION ALL
           SELECT (x->>'a')::uuid, (x->>'s')::int, 'Q', coalesce((x->>'qd')::bigint, 0),
-                 coalesce((x->>'qc')::bigint, 0)::text, 1000000 + o
+                 coalesce((x->>'qc')::bigint, 0)::text, 1000000 + o, NULL
           FROM jsonb_array_elements(pending) WITH ORDINALITY AS k(x, o)
           UNION ALL  -- a last row that flushes the last shard
-          SELECT NULL, NULL, 'END', NULL, NULL, NULL) t
+          SELECT NULL, NULL, 'END', NULL, NULL, NULL, NULL) t
     ORDER BY t.d = 'END', 1, 2, t.o
   LOOP
     IF cur_a IS DISTINCT FROM r.a OR cur_s IS DISTINCT FROM r.s THEN
@@ -99,6 +104,11 @@ BEGIN
            AND (b.posted_credits + pc) - (b.posted_debits + pd) > 0 THEN
           PERFORM ledger_fail('balance_rule_violated', jsonb_build_object('account', b.code));
         END IF;
+        IF pc > pd AND (b.posted_credits + pc) - (b.posted_debits + pd) > ceiling THEN
+          PERFORM ledger_fail('balance_ceiling_exceeded', jsonb_build_object('account', b.code,
+            'ceiling', ceiling, 'balance', b.posted_credits - b.posted_debits,
+            'requested', pc - pd, 'currency', b.currency));
+        END IF;
         UPDATE ledger_balance bl SET posted_debits = bl.posted_debits + pd,
           posted_credits = bl.posted_credits + pc, pending_debits = bl.pending_debits + qd,
           pending_credits = bl.pending_credits + qc, seq = n_seq, head_hash = head
@@ -113,7 +123,7 @@ BEGIN
         WHERE bl.account_id = r.a AND bl.shard = r.s
         FOR UPDATE OF bl;
       IF NOT FOUND THEN PERFORM ledger_fail('account_not_found'); END IF;
-      cur_a := r.a; cur_s := r.s; pd := 0; pc := 0; qd := 0; qc := 0;
+      cur_a := r.a; cur_s := r.s; pd := 0; pc := 0; qd := 0; qc := 0; ceiling := NULL;
       n_seq := b.seq; head := b.head_hash; bal := b.posted_credits - b.posted_debits;
     END IF;
     IF r.d = 'Q' THEN
@@ -125,6 +135,7 @@ BEGIN
       PERFORM ledger_fail('invalid_amount', '{"reason": "amounts must be positive"}');
     END IF;
     n_legs := n_legs + 1;
+    ceiling := least(ceiling, r.x);  -- least() skips NULLs
     sums := jsonb_set(sums, ARRAY[coalesce(r.c, '?')], to_jsonb(
       coalesce((sums->>coalesce(r.c, '?'))::bigint, 0) + CASE r.d WHEN 'D' THEN r.m ELSE -r.m END));
     IF r.c IS DISTINCT FROM b.currency THEN
@@ -339,10 +350,6 @@ BEGIN
                                                              'table', TG_TABLE_NAME));
   RETURN NULL;
 END $$;
-CREATE TRIGGER ledger_transaction_append_only BEFORE UPDATE OR DELETE ON ledger_transaction
-  FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
-CREATE TRIGGER ledger_entry_append_only BEFORE UPDATE OR DELETE ON ledger_entry
-  FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
 
 -- A hold changes once: pending -> posted | voided | expired, nothing else about it.
 CREATE OR REPLACE FUNCTION ledger_hold_guard() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -358,8 +365,6 @@ BEGIN
   END IF;
   RETURN NEW;
 END $$;
-CREATE TRIGGER ledger_hold_once BEFORE UPDATE OR DELETE ON ledger_hold
-  FOR EACH ROW EXECUTE FUNCTION ledger_hold_guard();
 
 -- Checked at COMMIT, so even raw SQL cannot commit an unbalanced transaction: two or more
 -- entries, debits equal to credits in each currency.
@@ -376,8 +381,6 @@ BEGIN
   END IF;
   RETURN NULL;
 END $$;
-CREATE CONSTRAINT TRIGGER ledger_transaction_balanced AFTER INSERT ON ledger_transaction
-  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_check_balanced();
 
 -- Entries join only a transaction written in the same database transaction: appending to a
 -- committed one would change history (and escape the balance check above).
@@ -390,5 +393,3 @@ BEGIN
   END IF;
   RETURN NEW;
 END $$;
-CREATE TRIGGER ledger_entry_new_transaction_only BEFORE INSERT ON ledger_entry
-  FOR EACH ROW EXECUTE FUNCTION ledger_entry_guard();
