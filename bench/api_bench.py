@@ -93,7 +93,7 @@ def prepare(url: str) -> list[dict[str, str]]:
         )
         session = SessionStore()
         session["_auth_user_id"] = str(user.pk)
-        session["_auth_user_backend"] = "allauth.account.auth_backends.AuthenticationBackend"
+        session["_auth_user_backend"] = "apps.accounts.backends.AuthenticationBackend"
         session["_auth_user_hash"] = user.get_session_auth_hash()
         session.create()  # a login session, as the app gets one, and an access token for it
         token = internal.create_access_token(user, session, {})

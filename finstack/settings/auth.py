@@ -10,7 +10,7 @@ env = environ.FileAwareEnv()
 AUTHENTICATION_BACKENDS = [
     # django-axes refuses a locked-out admin login before the password is even checked.
     "axes.backends.AxesStandaloneBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "apps.accounts.backends.AuthenticationBackend",  # allauth's, loading users cheaper
 ]
 
 # --- Customers: allauth headless, the "app" client (mobile) only ------------------------------

@@ -130,7 +130,7 @@ CACHES = {
     }
 }
 # Sessions live in PostgreSQL so the admin keeps working while Redis is down.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "apps.accounts.sessions"  # the database backend, loading cheaper
 
 # --- Celery (money work: late acks, re-queue on worker loss, one message at a time) -----------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)

@@ -45,7 +45,7 @@ def access_token(user) -> str:
 
     session = SessionStore()
     session["_auth_user_id"] = str(user.pk)
-    session["_auth_user_backend"] = "allauth.account.auth_backends.AuthenticationBackend"
+    session["_auth_user_backend"] = "apps.accounts.backends.AuthenticationBackend"
     session["_auth_user_hash"] = user.get_session_auth_hash()
     session.create()
     return internal.create_access_token(user, session, {})

@@ -1,0 +1,50 @@
+"""The login backend: allauth's, with the per-request user load written out.
+
+Every authenticated request loads its user by id (Django's session check): the ORM's query
+compilation cost more CPU than the query itself (0.80 against 0.37 ms a load on our machines).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.auth_backends import AuthenticationBackend as AllauthBackend
+from django.db import connections, router
+
+from apps.accounts.models import User
+
+# Every column of User (a test keeps this list complete: a missing one would load lazily).
+FIELDS = [
+    "id",
+    "password",
+    "last_login",
+    "is_superuser",
+    "first_name",
+    "last_name",
+    "is_staff",
+    "is_active",
+    "date_joined",
+    "email",
+    "default_currency",
+    "language",
+    "phone",
+    "phone_verified",
+    "closed_at",
+]
+
+
+class AuthenticationBackend(AllauthBackend):
+    def get_user(self, user_id: Any) -> User | None:
+        alias = router.db_for_read(User)
+        with connections[alias].cursor() as cursor:
+            cursor.execute(
+                "SELECT id, password, last_login, is_superuser, first_name, last_name, is_staff,"
+                " is_active, date_joined, email, default_currency, language, phone,"
+                " phone_verified, closed_at FROM accounts_user WHERE id = %s",
+                [User._meta.pk.to_python(user_id)],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        user = User.from_db(alias, FIELDS, row)
+        return user if self.user_can_authenticate(user) else None
