@@ -12,12 +12,11 @@ import dataclasses
 import json
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from django.db import connection, transaction
 
 from apps.core import context
-from apps.core.models import OutboxEvent
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,11 +65,17 @@ def publish(event: Event) -> UUID:
     if json.loads(json.dumps(payload)) != payload:
         raise TypeError(f"{event.name} payload must be JSON primitives: {payload!r}")
     request_id = context.request_id.get()
-    row = OutboxEvent.objects.create(
-        type=event.name, payload=payload, request_id="" if request_id == "-" else request_id
-    )
-    dispatch_after_commit(row.pk, row.type)
-    return row.pk
+    event_id = uuid4()
+    # Written out: the ORM's INSERT cost a P2P transfer more CPU than the statement itself.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO core_outboxevent (id, type, payload, request_id,"
+            " created_at, dispatched_at, attempts, next_attempt_at, last_error)"
+            " VALUES (%s, %s, %s, %s, now(), NULL, 0, now(), '')",
+            [event_id, event.name, json.dumps(payload), "" if request_id == "-" else request_id],
+        )
+    dispatch_after_commit(event_id, event.name)
+    return event_id
 
 
 def dispatch_after_commit(event_id: UUID | str, event_type: str) -> None:

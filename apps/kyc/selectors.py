@@ -38,30 +38,33 @@ def tier_of(*, user_id: int) -> int:
 
 
 _LIMITS_SQL = """
-    SELECT tier_id, per_transaction, daily, monthly, max_balance FROM kyc_tierlimit
-    WHERE currency = %s
-      AND tier_id = coalesce((SELECT tier_id FROM kyc_customertier WHERE user_id = %s), 0)
+    SELECT u.id, coalesce(ct.tier_id, 0), l.per_transaction, l.daily, l.monthly, l.max_balance
+    FROM unnest(%s::bigint[]) AS u(id)
+    LEFT JOIN kyc_customertier ct ON ct.user_id = u.id
+    LEFT JOIN kyc_tierlimit l ON l.tier_id = coalesce(ct.tier_id, 0) AND l.currency = %s
 """
 
 
 def limits_for(*, user_id: int, currency: str) -> Limits:
-    # One statement on the money path, written out: compiling the same ORM query (a subquery
-    # for the tier) took a fifth of a P2P transfer's time in the request.
+    return limits_for_users(user_ids=[user_id], currency=currency)[user_id]
+
+
+def limits_for_users(*, user_ids: list[int], currency: str) -> dict[int, Limits]:
+    """Each user's tier limits in one currency, in one statement (a transfer needs the
+    sender's and the recipient's). Written out: compiling the ORM query (a subquery for the
+    tier), twice per transfer, took a fifth of a P2P transfer's time in the request."""
     with connection.cursor() as cursor:
-        cursor.execute(_LIMITS_SQL, [currency, user_id])
-        found = cursor.fetchone()
-    columns = ("tier_id", "per_transaction", "daily", "monthly", "max_balance")
-    row = dict(zip(columns, found, strict=True)) if found else None
-    if row is None:
-        table = settings.KYC_DEFAULT_LIMITS
-        row = {"tier_id": tier_of(user_id=user_id), **table.get(currency, table["default"])}
-    return Limits(
-        tier=row["tier_id"],
-        per_transaction=Money(row["per_transaction"], currency),
-        daily=Money(row["daily"], currency),
-        monthly=Money(row["monthly"], currency),
-        max_balance=Money(row["max_balance"], currency),
-    )
+        cursor.execute(_LIMITS_SQL, [list(dict.fromkeys(user_ids)), currency])
+        rows = cursor.fetchall()
+    table = settings.KYC_DEFAULT_LIMITS
+    defaults = table.get(currency, table["default"])
+    found = {}
+    for user_id, tier, *amounts in rows:
+        if amounts[0] is None:  # the tier sets no limits for this currency
+            amounts = [defaults[k] for k in ("per_transaction", "daily", "monthly", "max_balance")]
+        per_transaction, daily, monthly, max_balance = (Money(a, currency) for a in amounts)
+        found[user_id] = Limits(tier, per_transaction, daily, monthly, max_balance)
+    return found
 
 
 # Usage (spent today / this month) is counted by wallets, above kyc: it registers a provider.

@@ -82,19 +82,6 @@ def visible_wallet(*, wallet_id: UUID, user_id: int) -> tuple[Wallet, str]:
     return wallet, role
 
 
-def visible_wallet_and_other(
-    *, wallet_id: UUID, user_id: int, other_id: UUID
-) -> tuple[Wallet, str, Wallet | None]:
-    """visible_wallet() and another wallet by id in one query (a transfer's two ends)."""
-    wallet_id, other_id = UUID(str(wallet_id)), UUID(str(other_id))
-    found = {w.pk: w for w in Wallet.objects.filter(pk__in=[wallet_id, other_id])}
-    wallet = found.get(wallet_id)
-    role = _role(wallet, user_id) if wallet else None
-    if wallet is None or role is None:
-        raise WalletNotFound()
-    return wallet, role, found.get(other_id)
-
-
 def wallet_get(*, wallet_id: UUID, user_id: int) -> WalletView:
     return _view(*visible_wallet(wallet_id=wallet_id, user_id=user_id))
 

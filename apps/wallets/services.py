@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from apps.accounts import selectors as accounts_selectors
 from apps.accounts import services as accounts_services
@@ -161,36 +162,35 @@ def wallet_set_status(
     wallet.save(update_fields=["status"])
 
 
-def _transfer_ends(
-    source_wallet_id: UUID, destination: str, user_id: int, currency: str
-) -> tuple[Wallet, str, Wallet | None]:
-    """The sender's wallet (and their role on it) and the recipient's, if found: a wallet id,
-    or a recipient's email or verified phone number (E.164), meaning their personal wallet in
-    the currency. A wallet id costs one query for both."""
+def _recipient_wallet_id(destination: str, currency: str) -> UUID | None:
+    """A wallet id as given, or the personal wallet in the currency of the user with that
+    email or verified phone number (E.164); None if there is no such user or wallet."""
     try:
-        destination_id = UUID(destination)
+        return UUID(destination)
     except ValueError:
-        wallet, role = selectors.visible_wallet(wallet_id=source_wallet_id, user_id=user_id)
-        if destination.startswith("+"):
-            user = accounts_selectors.user_find_by_phone(phone=destination)
-        else:
-            user = accounts_selectors.user_find_by_email(email=destination)
-        target = (
-            Wallet.objects.filter(owner_id=user.id, currency=currency, is_shared=False).first()
-            if user and user.is_active
-            else None
-        )
+        pass
+    if destination.startswith("+"):
+        user = accounts_selectors.user_find_by_phone(phone=destination)
     else:
-        wallet, role, target = selectors.visible_wallet_and_other(
-            wallet_id=source_wallet_id, user_id=user_id, other_id=destination_id
-        )
-    return wallet, role, target
+        user = accounts_selectors.user_find_by_email(email=destination)
+    if user is None or not user.is_active:
+        return None
+    return (
+        Wallet.objects.filter(owner_id=user.id, currency=currency, is_shared=False)
+        .values_list("pk", flat=True)
+        .first()
+    )
 
 
 def _check_limits(
-    *, wallet: Wallet, sender_id: int, role: str, destination: Wallet, total: Money, gate: _Gate
+    *,
+    wallet: Wallet,
+    sender_id: int,
+    role: str,
+    total: Money,
+    gate: _Gate,
+    limits: Any,
 ) -> None:
-    limits = kyc_selectors.limits_for(user_id=sender_id, currency=total.currency)
     refuse = _refuser(total)
     _check_sender_limits(limits, total, gate, refuse)
     if role != "owner":  # a member of a shared wallet: their own daily limit on it
@@ -202,7 +202,6 @@ def _check_limits(
             )
             if used.amount + total.amount > member.daily_limit:
                 refuse("member_daily", Money(member.daily_limit, total.currency), used)
-    _check_max_balance(destination, total, "recipient_max_balance")
 
 
 def _refuser(total: Money) -> Any:
@@ -290,22 +289,64 @@ class _Gate:
 
 
 def _lock_spending_gate(user_id: int, currency: str) -> _Gate:
-    """One statement: create the user's gate row if missing and lock it (DO UPDATE locks);
-    returns today's and this month's totals so far (UTC calendar)."""
+    """One statement: create the user's gate row if missing and lock it (DO UPDATE locks)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO wallets_spendinggate (user_id, currency, day_total, month_total)"
-            " VALUES (%s, %s, 0, 0) ON CONFLICT (user_id, currency)"
-            " DO UPDATE SET user_id = EXCLUDED.user_id"
-            " RETURNING day, day_total, month, month_total",
+            "WITH gate AS (INSERT INTO wallets_spendinggate (user_id, currency, day_total,"
+            " month_total) VALUES (%s, %s, 0, 0) ON CONFLICT (user_id, currency)"
+            " DO UPDATE SET user_id = EXCLUDED.user_id RETURNING day, day_total, month,"
+            " month_total) SELECT * FROM gate",
             [user_id, currency],
         )
-        day, day_total, month, month_total = cursor.fetchone()
+        return _gate_of(*cursor.fetchone(), currency)
+
+
+def _gate_of(day: Any, day_total: int, month: Any, month_total: int, currency: str) -> _Gate:
+    """Today's and this month's totals so far (UTC calendar)."""
     today = datetime.now(UTC).date()
     return _Gate(
         Money(day_total if day == today else 0, currency),
         Money(month_total if month == today.replace(day=1) else 0, currency),
     )
+
+
+_WALLET_FIELDS = [
+    "id",
+    "owner_id",
+    "currency",
+    "name",
+    "status",
+    "is_default",
+    "is_shared",
+    "ledger_account_id",
+    "created_at",
+]
+
+
+def _lock_gate_and_load(
+    user_id: int, currency: str, wallet_id: UUID, other_id: UUID | None
+) -> tuple[_Gate, dict[UUID, tuple[Wallet, str | None]]]:
+    """A transfer's first statement: lock the sender's gate (as `_lock_spending_gate`) and
+    read both wallets with the sender's role on each (None: not theirs to see)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH gate AS (INSERT INTO wallets_spendinggate (user_id, currency, day_total,"
+            " month_total) VALUES (%(user)s, %(currency)s, 0, 0) ON CONFLICT (user_id, currency)"
+            " DO UPDATE SET user_id = EXCLUDED.user_id RETURNING day, day_total, month,"
+            " month_total)"
+            " SELECT g.day, g.day_total, g.month, g.month_total, m.role, w.id, w.owner_id,"
+            " w.currency, w.name, w.status, w.is_default, w.is_shared, w.ledger_account_id,"
+            " w.created_at FROM gate g LEFT JOIN wallets_wallet w ON w.id IN (%(a)s, %(b)s)"
+            " LEFT JOIN wallets_walletmember m ON m.wallet_id = w.id AND m.user_id = %(user)s",
+            {"user": user_id, "currency": currency, "a": wallet_id, "b": other_id or wallet_id},
+        )
+        rows = cursor.fetchall()
+    found = {}
+    for row in rows:
+        if row[5] is not None:
+            wallet = Wallet.from_db("default", _WALLET_FIELDS, row[5:])
+            found[wallet.pk] = (wallet, "owner" if wallet.owner_id == user_id else row[4])
+    return _gate_of(*rows[0][:4], currency), found
 
 
 def _count_spending(user_id: int, gate: _Gate, total: Money) -> None:
@@ -319,17 +360,27 @@ def _count_spending(user_id: int, gate: _Gate, total: Money) -> None:
 
 
 def _transfer_checked(
-    source_wallet_id: UUID, destination: str, user_id: int, amount: Money, fee: Money, gate: _Gate
-) -> tuple[Wallet, Wallet]:
-    """Everything a transfer must pass before it posts: both ends, their states, currencies,
-    the sender's limits and the recipient's maximum balance."""
-    wallet, role, target = _transfer_ends(source_wallet_id, destination, user_id, amount.currency)
+    source_wallet_id: UUID,
+    target_id: UUID | None,
+    user_id: int,
+    amount: Money,
+    fee: Money,
+    gate: _Gate,
+    found: dict[UUID, tuple[Wallet, str | None]],
+) -> tuple[Wallet, Wallet, Money]:
+    """Everything a transfer must pass before it posts: both ends, their states, currencies
+    and the sender's limits. Returns the ends and the recipient's maximum balance, which the
+    ledger checks under the recipient's lock."""
+    wallet, role = found.get(source_wallet_id, (None, None))
+    if wallet is None or role is None:
+        raise WalletNotFound()
     if role not in ("owner", *selectors.MEMBER_CAN_SEND):
         raise NotAllowedToSend()
     if wallet.status == WalletStatus.FROZEN:
         raise WalletFrozen()
     if wallet.status == WalletStatus.CLOSED:
         raise WalletClosed()
+    target = found[target_id][0] if target_id in found else None
     if target is None:
         raise RecipientNotFound()
     if amount.currency != wallet.currency or target.currency != wallet.currency:
@@ -338,15 +389,18 @@ def _transfer_checked(
         raise SelfTransfer()
     if target.status == WalletStatus.CLOSED:
         raise WalletClosed("The recipient's wallet is closed.")
+    limits = kyc_selectors.limits_for_users(
+        user_ids=[user_id, target.owner_id], currency=amount.currency
+    )
     _check_limits(
         wallet=wallet,
         sender_id=user_id,
         role=role,
-        destination=target,
         total=amount + fee,
         gate=gate,
+        limits=limits[user_id],
     )
-    return wallet, target
+    return wallet, target, limits[target.owner_id].max_balance
 
 
 def _earlier_transfer(
@@ -390,12 +444,14 @@ def transfer_create(
     account shards in its global order. The ledger posting carries a permanent business key,
     so a retry after the HTTP idempotency record expired still posts once.
     """
-    gate = _lock_spending_gate(requested_by_id, amount.currency)
     ledger_key = f"p2p:{requested_by_id}:{idempotency_key}"
     fee = Money(settings.WALLETS_P2P_FEE, amount.currency)
+    source_wallet_id = UUID(str(source_wallet_id))
+    target_id = _recipient_wallet_id(destination, amount.currency)
+    gate, found = _lock_gate_and_load(requested_by_id, amount.currency, source_wallet_id, target_id)
     try:
-        wallet, target = _transfer_checked(
-            source_wallet_id, destination, requested_by_id, amount, fee, gate
+        wallet, target, recipient_max = _transfer_checked(
+            source_wallet_id, target_id, requested_by_id, amount, fee, gate, found
         )
     except DomainError:
         # A retry of a transfer that went through must get the transfer, even if the wallet
@@ -406,7 +462,7 @@ def transfer_create(
         return earlier
     legs = [
         ledger_services.Leg(wallet.ledger_account_id, "D", amount + fee),
-        ledger_services.Leg(target.ledger_account_id, "C", amount),
+        ledger_services.Leg(target.ledger_account_id, "C", amount, recipient_max.amount),
     ]
     if fee.amount:
         legs.append(
@@ -434,21 +490,28 @@ def transfer_create(
         raise WalletFrozen() from error
     except ledger_services.AccountClosed as error:
         raise WalletClosed() from error
+    except ledger_services.BalanceCeilingExceeded as error:
+        # Neither the recipient's balance nor their tier's maximum is the sender's business.
+        raise LimitExceeded(
+            limit="recipient_max_balance", requested=amount.amount, currency=amount.currency
+        ) from error
     if posting.replayed:
         return selectors.transfer_data(
             Transfer.objects.get(ledger_transaction_id=posting.transaction_id)
         )
-    _count_spending(requested_by_id, gate, amount + fee)
-    transfer = Transfer.objects.create(
-        source_wallet=wallet,
-        destination_wallet=target,
+    transfer = Transfer(
+        id=uuid4(),
+        source_wallet_id=wallet.pk,
+        destination_wallet_id=target.pk,
         amount=amount.amount,
         fee=fee.amount,
         currency=amount.currency,
         note=note[:200],
         requested_by_id=requested_by_id,
         ledger_transaction_id=posting.transaction_id,
+        created_at=timezone.now(),
     )
+    _count_and_record(transfer, gate)
     publish(
         TransferCompleted(
             transfer_id=str(transfer.pk),
@@ -463,6 +526,39 @@ def transfer_create(
         )
     )
     return selectors.transfer_data(transfer)
+
+
+def _count_and_record(transfer: Transfer, gate: _Gate) -> None:
+    """One statement: count the transfer (and its fee) against the sender's limits and write
+    the transfer row."""
+    today = datetime.now(UTC).date()
+    total = Money(transfer.amount + transfer.fee, transfer.currency)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH counted AS (UPDATE wallets_spendinggate SET day = %s, day_total = %s,"
+            " month = %s, month_total = %s WHERE user_id = %s AND currency = %s)"
+            " INSERT INTO wallets_transfer (id, source_wallet_id, destination_wallet_id, amount,"
+            " fee, currency, note, requested_by_id, ledger_transaction_id, created_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [
+                today,
+                (gate.today + total).amount,
+                today.replace(day=1),
+                (gate.this_month + total).amount,
+                transfer.requested_by_id,
+                transfer.currency,
+                transfer.id,
+                transfer.source_wallet_id,
+                transfer.destination_wallet_id,
+                transfer.amount,
+                transfer.fee,
+                transfer.currency,
+                transfer.note,
+                transfer.requested_by_id,
+                transfer.ledger_transaction_id,
+                transfer.created_at,
+            ],
+        )
 
 
 def owner_wallets_close(user_id: int) -> None:

@@ -243,11 +243,22 @@ def test_daily_limit_spans_all_of_a_users_wallets(auth_client, money_state):
     assert too_big.json()["error"]["details"]["limit"] == "per_transaction"
 
 
-def test_recipient_max_balance_is_a_limit(auth_client):
+def test_recipient_max_balance_is_a_limit_that_keeps_the_recipients_balance_private(
+    auth_client, money_state
+):
     set_limits(per_transaction=10_000, daily=10_000, monthly=10_000, max_balance=500)
     source, target = make_wallet(funded=1000), make_wallet(funded=400)
+    before = money_state(source, target)
     response = send(auth_client(source.owner), source, target.pk, 101)
-    assert response.json()["error"]["details"]["limit"] == "recipient_max_balance"
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "limit_exceeded"
+    assert response.json()["error"]["details"] == {
+        "limit": "recipient_max_balance",
+        "requested": 101,
+        "currency": "EUR",
+    }
+    assert money_state(source, target) == before
+    assert send(auth_client(source.owner), source, target.pk, 100, key="fits").status_code == 201
 
 
 def test_shared_wallet_members_spend_within_their_own_limit(auth_client):
