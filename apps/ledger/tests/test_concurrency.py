@@ -84,6 +84,33 @@ def test_overdraw_race_lets_exactly_the_affordable_ones_through():
     assert selectors.account_balance(account_id=source).available == Money(0, "EUR")
 
 
+def test_ceiling_race_lets_exactly_the_credits_that_fit_through():
+    """16 senders credit one account with a ceiling of 1,000 at once: a check on a balance read
+    before the lock would let several through on the same stale balance."""
+    senders = [open_wallet_account(funded=100) for _ in range(16)]
+    target = open_wallet_account(funded=300)
+
+    def credit(n):
+        try:
+            services.transaction_post(
+                legs=[
+                    services.Leg(senders[n], "D", Money(100, "EUR")),
+                    services.Leg(target, "C", Money(100, "EUR"), 1_000),
+                ],
+                idempotency_key=f"fill-{n}",
+                kind="p2p",
+            )
+        except errors.BalanceCeilingExceeded:
+            return "refused"
+        return "posted"
+
+    results, failures = run_threads(16, credit)
+    assert failures == []
+    assert Counter(results) == {"posted": 7, "refused": 9}
+    assert selectors.account_balance(account_id=target).posted == Money(1_000, "EUR")
+    assert conservation_holds()
+
+
 def test_one_idempotency_key_from_32_threads_posts_once():
     source, target = open_wallet_account(funded=1_000), open_wallet_account()
 
