@@ -9,7 +9,8 @@ from apps.core.money import Money
 from apps.kyc.tests.factories import set_limits
 from apps.ledger.services import IdempotencyKeyReused
 from apps.wallets import services
-from apps.wallets.models import Transfer
+from apps.wallets.errors import LimitExceeded
+from apps.wallets.models import SpendingGate, Transfer
 from apps.wallets.tests.conftest import balance_of
 from apps.wallets.tests.factories import make_wallet
 
@@ -25,6 +26,24 @@ def send(source, destination, amount=600, key="client-key-1", note=""):
         idempotency_key=key,
         note=note,
     )
+
+
+def test_a_plain_retry_answers_the_transfer_and_counts_it_once():
+    """Nothing changed since: the retry passes every check and reaches the ledger, whose
+    business key answers the first posting; what the retry wrote before it is rolled back."""
+    set_limits(0, per_transaction=1_000, daily=1_500, monthly=10**9, max_balance=10**9)
+    source, destination = make_wallet(funded=5_000), make_wallet()
+    first = send(source, destination)
+
+    assert send(source, destination) == first
+
+    assert Transfer.objects.filter(source_wallet=source).count() == 1
+    assert (balance_of(source), balance_of(destination)) == (4_400, 600)
+    assert OutboxEvent.objects.filter(type="wallets.transfer_completed").count() == 1
+    assert SpendingGate.objects.get(user_id=source.owner_id).day_total == 600
+    send(source, destination, key="client-key-2")  # 600 + 600 fit the daily 1,500
+    with pytest.raises(LimitExceeded):
+        send(source, destination, key="client-key-3")
 
 
 def test_a_retry_after_the_limit_was_used_up_answers_the_transfer():
