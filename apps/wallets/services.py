@@ -292,10 +292,10 @@ def _lock_spending_gate(user_id: int, currency: str) -> _Gate:
     """One statement: create the user's gate row if missing and lock it (DO UPDATE locks)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "WITH gate AS (INSERT INTO wallets_spendinggate (user_id, currency, day_total,"
-            " month_total) VALUES (%s, %s, 0, 0) ON CONFLICT (user_id, currency)"
-            " DO UPDATE SET user_id = EXCLUDED.user_id RETURNING day, day_total, month,"
-            " month_total) SELECT * FROM gate",
+            "INSERT INTO wallets_spendinggate (user_id, currency, day_total, month_total)"
+            " VALUES (%s, %s, 0, 0) ON CONFLICT (user_id, currency)"
+            " DO UPDATE SET user_id = EXCLUDED.user_id"
+            " RETURNING day, day_total, month, month_total",
             [user_id, currency],
         )
         return _gate_of(*cursor.fetchone(), currency)
@@ -310,6 +310,8 @@ def _gate_of(day: Any, day_total: int, month: Any, month_total: int, currency: s
     )
 
 
+# The wallet columns the transfer's first statement reads, in its order: all of them (a test
+# keeps it so; a missing one would load lazily, one query each).
 _WALLET_FIELDS = [
     "id",
     "owner_id",
@@ -344,7 +346,7 @@ def _lock_gate_and_load(
     found = {}
     for row in rows:
         if row[5] is not None:
-            wallet = Wallet.from_db("default", _WALLET_FIELDS, row[5:])
+            wallet = Wallet.from_db(connection.alias, _WALLET_FIELDS, row[5:])
             found[wallet.pk] = (wallet, "owner" if wallet.owner_id == user_id else row[4])
     return _gate_of(*rows[0][:4], currency), found
 

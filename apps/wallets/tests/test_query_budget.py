@@ -5,6 +5,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from apps.wallets.models import Wallet
+from apps.wallets.services import _WALLET_FIELDS
 from apps.wallets.tests.factories import make_wallet
 from apps.wallets.tests.test_api_transfers import send
 
@@ -26,3 +28,7 @@ def test_a_transfer_costs_at_most_its_budget_of_statements(
     assert response.status_code == 201
     statements = [query["sql"][:120] for query in captured.captured_queries]
     assert len(statements) <= BUDGET, "\n".join(statements)
+
+
+def test_the_transfers_written_out_wallet_read_takes_every_column():
+    assert [field.attname for field in Wallet._meta.concrete_fields] == _WALLET_FIELDS
