@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from apps.accounts import errors, selectors, services
 from apps.accounts.api.permissions import has_role, token_session_request
 from apps.accounts.roles import ROLES
-from apps.core.money import CURRENCY_CODES
+from apps.core.api.fields import CurrencyField
 
 
 class ProfileSerializer(serializers.Serializer):
@@ -38,7 +38,7 @@ class MeApi(APIView):
     class InputSerializer(serializers.Serializer):
         first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
         last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-        default_currency = serializers.ChoiceField(choices=CURRENCY_CODES, required=False)
+        default_currency = CurrencyField(required=False)
         language = serializers.ChoiceField(
             choices=[code for code, _ in settings.LANGUAGES], required=False
         )

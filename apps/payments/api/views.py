@@ -9,10 +9,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.api.permissions import RecentStrongAuth
-from apps.core.api.fields import MinorUnitsField
+from apps.core.api.fields import CurrencyField, MinorUnitsField
 from apps.core.api.pagination import CursorPagination, page_of
 from apps.core.idempotency import IdempotencyKeyReused, idempotent
-from apps.core.money import CURRENCY_CODES, Money
+from apps.core.money import Money
 from apps.payments import errors, selectors, services
 from apps.wallets import services as wallets_services
 
@@ -42,7 +42,7 @@ class FundingSourceListApi(APIView):
     class InputSerializer(serializers.Serializer):
         iban = serializers.CharField(max_length=42)
         holder_name = serializers.CharField(max_length=140)
-        currency = serializers.ChoiceField(choices=CURRENCY_CODES)
+        currency = CurrencyField()
 
     @extend_schema(
         responses={200: page_of("FundingSourceList", FundingSourceSerializer(many=True))}
@@ -99,7 +99,7 @@ class MoneyInSerializer(serializers.Serializer):
     wallet = serializers.UUIDField()
     funding_source = serializers.UUIDField()
     amount = MinorUnitsField(min_value=1, max_value=10**13, help_text="minor units")
-    currency = serializers.ChoiceField(choices=CURRENCY_CODES)
+    currency = CurrencyField()
 
 
 PAYMENT_ERRORS = (

@@ -9,10 +9,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api.fields import MinorUnitsField
+from apps.core.api.fields import CurrencyField, MinorUnitsField
 from apps.core.api.pagination import page_of
 from apps.core.idempotency import idempotent
-from apps.core.money import CURRENCY_CODES, Money
+from apps.core.money import Money
 from apps.ledger.services import IdempotencyKeyReused, InsufficientFunds
 from apps.wallets import errors, selectors, services
 
@@ -35,15 +35,11 @@ class WalletSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-def currency_field() -> serializers.ChoiceField:
-    return serializers.ChoiceField(choices=CURRENCY_CODES)
-
-
 class WalletListApi(APIView):
     domain_errors = (errors.WalletExists,)
 
     class InputSerializer(serializers.Serializer):
-        currency = currency_field()
+        currency = CurrencyField()
         name = serializers.CharField(max_length=100, required=False, default="")
         shared = serializers.BooleanField(required=False, default=False)
 
@@ -232,7 +228,7 @@ class TransferCreateApi(APIView):
         amount = MinorUnitsField(
             min_value=1, max_value=10**15, help_text="In minor units (1050 = 10.50 EUR)."
         )
-        currency = currency_field()
+        currency = CurrencyField()
         note = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
 
     @extend_schema(
