@@ -66,7 +66,8 @@ def publish(event: Event) -> UUID:
         raise TypeError(f"{event.name} payload must be JSON primitives: {payload!r}")
     request_id = context.request_id.get()
     event_id = uuid4()
-    # Written out: the ORM's INSERT cost a P2P transfer more CPU than the statement itself.
+    # Written out, like the rest of the money path: building an ORM statement costs more CPU
+    # than running it (0.7-0.8 against 0.3-0.4 ms for the reads measured on a P2P transfer).
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO core_outboxevent (id, type, payload, request_id,"
