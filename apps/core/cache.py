@@ -29,3 +29,8 @@ class SharedClientRedisCache(RedisCache):
     def __init__(self, server: Any, params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = _SharedClient
+
+    def redis_client(self) -> Any:
+        """The redis client itself, for what the cache API cannot say in one round trip
+        (the throttles' script)."""
+        return self._cache.get_client(write=True)

@@ -7,10 +7,9 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from apps.core.api.throttling import FailOpenMixin
+from apps.core.api.throttling import AnonRateThrottle
 from apps.core.errors import DomainError
 from apps.core.events import publish
 from apps.core.tests.events import SomethingHappened
@@ -22,7 +21,7 @@ class Overdrawn(DomainError):
     code, message = "insufficient_funds", "Not enough money."
 
 
-class TightThrottle(FailOpenMixin, AnonRateThrottle):
+class TightThrottle(AnonRateThrottle):
     rate = "2/min"
     scope = "tight"
 
