@@ -52,7 +52,7 @@ redis.call('ZADD', KEYS[1], now, ARGV[4])
 redis.call('EXPIRE', KEYS[1], math.ceil(duration))
 return false
 """
-_scripts: dict[int, Any] = {}  # by id() of the redis client, which the cache keeps
+_script: Any = None
 
 
 class SlidingWindowThrottle(throttling.SimpleRateThrottle):
@@ -66,12 +66,12 @@ class SlidingWindowThrottle(throttling.SimpleRateThrottle):
             return True
         self.now = self.timer()
         client = self.cache.redis_client()
-        script = _scripts.get(id(client)) or _scripts.setdefault(
-            id(client), client.register_script(_WINDOW)
-        )
-        oldest = script(
+        global _script
+        _script = _script or client.register_script(_WINDOW)  # EVALSHA, loaded when missing
+        oldest = _script(
             keys=[self.cache.make_key(self.key)],
             args=[self.now, self.duration, self.num_requests, os.urandom(8).hex()],
+            client=client,
         )
         self.retry_after = None if oldest is None else self.duration - (self.now - float(oldest))
         return oldest is None
