@@ -41,12 +41,13 @@ class FailClosedMixin:
 # times: drop the expired, count, add, in one round trip and atomically. DRF reads the list of
 # times and writes it back: two round trips per rate (a transfer's two rates: 0.40 against
 # 0.16 ms of CPU here), and racing requests overshot the rate (11-16 of 16 let in at 5 a
-# minute; apps/core/tests/test_throttling.py). Returns the oldest time when full.
+# minute; apps/core/tests/test_throttling.py). When full: the whole seconds until a place frees.
 _WINDOW = """
 local now, duration, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - duration)
 if redis.call('ZCARD', KEYS[1]) >= limit then
-  return redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]
+  local oldest = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2])
+  return math.max(1, math.ceil(oldest + duration - now))
 end
 redis.call('ZADD', KEYS[1], now, ARGV[4])
 redis.call('EXPIRE', KEYS[1], math.ceil(duration))
@@ -68,15 +69,15 @@ class SlidingWindowThrottle(throttling.SimpleRateThrottle):
         client = self.cache.redis_client()
         global _script
         _script = _script or client.register_script(_WINDOW)  # EVALSHA, loaded when missing
-        oldest = _script(
+        wait = _script(
             keys=[self.cache.make_key(self.key)],
             args=[self.now, self.duration, self.num_requests, os.urandom(8).hex()],
             client=client,
         )
-        self.retry_after = None if oldest is None else self.duration - (self.now - float(oldest))
-        return oldest is None
+        self.retry_after = wait
+        return wait is None
 
-    def wait(self) -> float | None:
+    def wait(self) -> int | None:
         return self.retry_after
 
 
