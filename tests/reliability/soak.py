@@ -943,7 +943,25 @@ def break_spending_gate() -> None:
             Money(month_total if month == today.replace(day=1) else 0, currency),
         )
 
-    services._lock_spending_gate = unlocked_gate
+    def unlocked_gate_and_load(
+        user_id: int, currency: str, wallet_id: Any, other_id: Any
+    ) -> tuple[Any, dict]:
+        from apps.wallets.models import Wallet, WalletMember
+
+        gate, found = unlocked_gate(user_id, currency), {}
+        for wallet in Wallet.objects.filter(pk__in=[wallet_id, other_id or wallet_id]):
+            role = (
+                "owner"
+                if wallet.owner_id == user_id
+                else WalletMember.objects.filter(wallet=wallet, user_id=user_id)
+                .values_list("role", flat=True)
+                .first()
+            )
+            found[wallet.pk] = (wallet, role)
+        return gate, found
+
+    services._lock_spending_gate = unlocked_gate  # withdrawals
+    services._lock_gate_and_load = unlocked_gate_and_load  # transfers
 
 
 def break_balance_update() -> None:
