@@ -90,8 +90,9 @@ __all__ = [
 class Leg:
     """One side of a posting. `ceiling`: the account's posted credits - debits must not end
     above it after a posting that raises them (a wallet's maximum balance): checked under the
-    account's lock, refused with BalanceCeilingExceeded. Not part of the posting's content:
-    a retry under a changed ceiling is the same posting."""
+    account's lock, refused with BalanceCeilingExceeded. Per shard, so meant for unsharded
+    accounts (wallets). Not part of the posting's content: a retry under a changed ceiling is
+    the same posting."""
 
     account_id: UUID
     direction: Literal["D", "C"]
