@@ -62,7 +62,8 @@ def publish(event: Event) -> UUID:
     if not connection.in_atomic_block:
         raise RuntimeError("publish() must run inside the transaction that makes the change.")
     payload = dataclasses.asdict(event)
-    if json.loads(json.dumps(payload)) != payload:
+    encoded = json.dumps(payload)
+    if json.loads(encoded) != payload:
         raise TypeError(f"{event.name} payload must be JSON primitives: {payload!r}")
     request_id = context.request_id.get()
     event_id = uuid4()
@@ -73,7 +74,7 @@ def publish(event: Event) -> UUID:
             "INSERT INTO core_outboxevent (id, type, payload, request_id,"
             " created_at, dispatched_at, attempts, next_attempt_at, last_error)"
             " VALUES (%s, %s, %s, %s, now(), NULL, 0, now(), '')",
-            [event_id, event.name, json.dumps(payload), "" if request_id == "-" else request_id],
+            [event_id, event.name, encoded, "" if request_id == "-" else request_id],
         )
     dispatch_after_commit(event_id, event.name)
     return event_id

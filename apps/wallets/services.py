@@ -351,13 +351,20 @@ def _lock_gate_and_load(
     return _gate_of(*rows[0][:4], currency), found
 
 
-def _count_spending(user_id: int, gate: _Gate, total: Money) -> None:
+def _counted(gate: _Gate, total: Money) -> dict[str, Any]:
+    """The gate's columns once `total` is counted (today's day and month, UTC)."""
     today = datetime.now(UTC).date()
+    return {
+        "day": today,
+        "day_total": (gate.today + total).amount,
+        "month": today.replace(day=1),
+        "month_total": (gate.this_month + total).amount,
+    }
+
+
+def _count_spending(user_id: int, gate: _Gate, total: Money) -> None:
     SpendingGate.objects.filter(user_id=user_id, currency=total.currency).update(
-        day=today,
-        day_total=(gate.today + total).amount,
-        month=today.replace(day=1),
-        month_total=(gate.this_month + total).amount,
+        **_counted(gate, total)
     )
 
 
@@ -533,8 +540,7 @@ def transfer_create(
 def _count_and_record(transfer: Transfer, gate: _Gate) -> None:
     """One statement: count the transfer (and its fee) against the sender's limits and write
     the transfer row."""
-    today = datetime.now(UTC).date()
-    total = Money(transfer.amount + transfer.fee, transfer.currency)
+    counted = _counted(gate, Money(transfer.amount + transfer.fee, transfer.currency))
     with connection.cursor() as cursor:
         cursor.execute(
             "WITH counted AS (UPDATE wallets_spendinggate SET day = %s, day_total = %s,"
@@ -543,10 +549,7 @@ def _count_and_record(transfer: Transfer, gate: _Gate) -> None:
             " fee, currency, note, requested_by_id, ledger_transaction_id, created_at)"
             " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             [
-                today,
-                (gate.today + total).amount,
-                today.replace(day=1),
-                (gate.this_month + total).amount,
+                *counted.values(),
                 transfer.requested_by_id,
                 transfer.currency,
                 transfer.id,
