@@ -12,11 +12,12 @@ import dataclasses
 import json
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from django.db import connection, transaction
 
 from apps.core import context
+from apps.core.ids import uuid7
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,7 +67,7 @@ def publish(event: Event) -> UUID:
     if json.loads(encoded) != payload:
         raise TypeError(f"{event.name} payload must be JSON primitives: {payload!r}")
     request_id = context.request_id.get()
-    event_id = uuid4()
+    event_id = uuid7()
     # Written out, like the rest of the money path: building an ORM statement costs more CPU
     # than running it (0.7-0.8 against 0.3-0.4 ms for the reads measured on a P2P transfer).
     with connection.cursor() as cursor:

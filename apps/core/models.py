@@ -1,8 +1,8 @@
-import uuid
-
 from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
 from django.utils import timezone
+
+from apps.core.ids import uuid7
 
 
 class OutboxEvent(models.Model):
@@ -12,7 +12,7 @@ class OutboxEvent(models.Model):
     on the broker. The sweeper re-dispatches rows left undispatched (a crash after commit).
     """
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     type = models.CharField(max_length=100)
     payload = models.JSONField()
     request_id = models.CharField(max_length=128, blank=True)

@@ -9,6 +9,8 @@ from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
 from django.db.models import F, Q
 
+from apps.core.ids import uuid7
+
 
 class AccountType(models.TextChoices):
     ASSET = "asset"
@@ -96,7 +98,7 @@ REVERSED_ONCE = "txn_reversed_once"  # the constraint's name, which a lost race 
 
 
 class Transaction(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)  # time-ordered
     idempotency_key = models.CharField(max_length=255)  # unique: see Meta (no LIKE index)
     fingerprint = models.CharField(max_length=64)  # sha256 of what was asked: replay vs mismatch
     kind = models.CharField(max_length=40)
@@ -177,7 +179,7 @@ class HoldStatus(models.TextChoices):
 class Hold(models.Model):
     """A two-phase transfer: reserves funds (pending), then posted or voided exactly once."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     idempotency_key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64)
     debit_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")

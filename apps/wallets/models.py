@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from apps.core.ids import uuid7
+
 
 class WalletStatus(models.TextChoices):
     ACTIVE = "active"
@@ -90,7 +92,7 @@ class WalletStatusChange(models.Model):
 class Transfer(models.Model):
     """A P2P transfer; the money moved in the ledger transaction it names."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     source_wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="+")
     destination_wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="+")
     amount = models.BigIntegerField()

@@ -29,14 +29,19 @@ RETURNS int LANGUAGE sql STABLE AS $$
 $$;
 
 CREATE OR REPLACE FUNCTION ledger_emit(event_type text, payload jsonb, request_id text)
-RETURNS jsonb LANGUAGE sql AS $$
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE ev jsonb;
+BEGIN
   -- The same outbox row apps.core.events.publish() writes, in the posting's transaction.
+  -- PL/pgSQL, not SQL: an SQL body is checked when made, and migration 0002 makes this before
+  -- core's migration 0004 makes core_uuid7().
   INSERT INTO core_outboxevent (id, type, payload, request_id, created_at, dispatched_at,
                                 attempts, next_attempt_at, last_error)
-  VALUES (gen_random_uuid(), event_type, payload, coalesce(request_id, ''), now(), NULL, 0,
+  VALUES (core_uuid7(), event_type, payload, coalesce(request_id, ''), now(), NULL, 0,
           now(), '')
-  RETURNING jsonb_build_object('id', id, 'type', type)
-$$;
+  RETURNING jsonb_build_object('id', id, 'type', type) INTO ev;
+  RETURN ev;
+END $$;
 
 -- Legs: [{"a": account, "s": shard|null, "d": "D"|"C", "m": amount, "c": currency,
 --         "x": ceiling|absent}]. A ceiling caps the shard's posted credits - debits after a
@@ -186,7 +191,7 @@ BEGIN
   eff := coalesce((p->>'effective_at')::timestamptz, now());
   INSERT INTO ledger_transaction (id, idempotency_key, fingerprint, kind, description, metadata,
                                   effective_at, created_at, created_by, reverses_id)
-  VALUES (gen_random_uuid(), p->>'key', p->>'fp', p->>'kind', coalesce(p->>'description', ''),
+  VALUES (core_uuid7(), p->>'key', p->>'fp', p->>'kind', coalesce(p->>'description', ''),
           coalesce(p->'metadata', '{}'::jsonb), eff, now(), coalesce(p->>'by', ''),
           (p->>'reverses')::uuid)
   ON CONFLICT (idempotency_key) DO NOTHING
@@ -201,7 +206,7 @@ BEGIN
   legs := ledger_apply(txn, p->'legs', '[]'::jsonb, p->>'key');
   INSERT INTO core_outboxevent (id, type, payload, request_id, created_at, dispatched_at,
                                 attempts, next_attempt_at, last_error)
-  VALUES (gen_random_uuid(), 'ledger.transaction_posted', jsonb_build_object(
+  VALUES (core_uuid7(), 'ledger.transaction_posted', jsonb_build_object(
       'transaction_id', txn, 'kind', p->>'kind', 'legs', legs,
       'reverses', p->>'reverses', 'effective_at', eff,
       'metadata', coalesce(p->'metadata', '{}'::jsonb)), coalesce(p->>'request_id', ''),
@@ -231,7 +236,7 @@ BEGIN
   INSERT INTO ledger_hold (id, idempotency_key, fingerprint, debit_account_id, debit_shard,
     credit_account_id, credit_shard, amount, currency, status, expires_at, kind, description,
     metadata, created_at)
-  VALUES (gen_random_uuid(), p->>'key', p->>'fp', (p->>'debit')::uuid, ds,
+  VALUES (core_uuid7(), p->>'key', p->>'fp', (p->>'debit')::uuid, ds,
     (p->>'credit')::uuid, cs, amt, p->>'currency', 'pending', (p->>'expires_at')::timestamptz,
     p->>'kind', coalesce(p->>'description', ''), coalesce(p->'metadata', '{}'::jsonb), now())
   ON CONFLICT (idempotency_key) DO NOTHING
@@ -280,7 +285,7 @@ BEGIN
   END IF;
   INSERT INTO ledger_transaction (id, idempotency_key, fingerprint, kind, description, metadata,
                                   effective_at, created_at, created_by)
-  VALUES (gen_random_uuid(), p->>'key', p->>'fp', h.kind, h.description,
+  VALUES (core_uuid7(), p->>'key', p->>'fp', h.kind, h.description,
           h.metadata || jsonb_build_object('hold_id', h.id), now(), now(),
           coalesce(p->>'by', ''))
   ON CONFLICT (idempotency_key) DO NOTHING
