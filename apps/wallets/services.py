@@ -17,7 +17,6 @@ from apps.accounts import selectors as accounts_selectors
 from apps.accounts import services as accounts_services
 from apps.core.errors import DomainError
 from apps.core.events import publish
-from apps.core.ids import uuid7
 from apps.core.money import Money
 from apps.kyc import selectors as kyc_selectors
 from apps.ledger import selectors as ledger_selectors
@@ -509,8 +508,7 @@ def transfer_create(
         return selectors.transfer_data(
             Transfer.objects.get(ledger_transaction_id=posting.transaction_id)
         )
-    transfer = Transfer(
-        id=uuid7(),
+    transfer = Transfer(  # its id: the model's time-ordered default
         source_wallet_id=wallet.pk,
         destination_wallet_id=target.pk,
         amount=amount.amount,

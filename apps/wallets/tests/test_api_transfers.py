@@ -52,6 +52,7 @@ def test_transfer_moves_money_and_answers_201(auth_client):
         "status": "completed",
     }
     assert (balance_of(source), balance_of(target)) == (750, 250)
+    assert Transfer.objects.get(pk=body["id"]).id.version == 7  # time-ordered
     event = OutboxEvent.objects.get(type="wallets.transfer_completed")
     assert event.payload["recipient_id"] == target.owner_id
     assert event.payload["sender_id"] == source.owner_id
