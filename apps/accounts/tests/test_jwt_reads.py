@@ -1,0 +1,71 @@
+"""The JWT check reads the login session and its user in one statement, and still refuses
+every token whose session and user do not agree (apps.accounts.authentication)."""
+
+import pytest
+from allauth.headless.tokens.strategies.jwt import internal
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.backends.db import SessionStore
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from apps.accounts.tests.mobile import MobileClient
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def app() -> MobileClient:
+    client = MobileClient()
+    assert client.sign_up("jo@example.com").status_code == 200
+    assert client.call("get", "/api/v1/me").status_code == 200  # first-use lookups
+    return client
+
+
+def test_a_request_reads_its_session_and_user_in_one_statement(app):
+    with CaptureQueriesContext(connection) as captured:
+        response = app.call("get", "/api/v1/wallets")  # reads no user row of its own
+    assert response.status_code == 200
+    assert [w["currency"] for w in response.body["results"]] == ["EUR"]
+    loads = [q["sql"] for q in captured.captured_queries if "password" in q["sql"]]  # user rows
+    assert len(loads) == 1, loads
+    assert "FROM django_session s LEFT JOIN accounts_user" in loads[0]
+
+
+def _token_for(user, session_owner) -> str:
+    """An access token naming `user`, for a login session of `session_owner` (forged, but
+    signed with our key: what the session check alone must refuse)."""
+    session = SessionStore()
+    session["_auth_user_id"] = str(session_owner.pk)
+    session["_auth_user_backend"] = "apps.accounts.backends.AuthenticationBackend"
+    session["_auth_user_hash"] = session_owner.get_session_auth_hash()
+    session.create()
+    return internal.create_access_token(user, session, {})
+
+
+def _me(token: str):
+    return APIClient().get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
+def make_user(email: str):
+    return get_user_model().objects.create_user(email, "a long enough password")
+
+
+def test_a_token_whose_session_is_another_users_is_refused():
+    ann, bob = make_user("ann@example.com"), make_user("bob@example.com")
+    assert _me(_token_for(ann, ann)).status_code == 200  # the control: a matching pair passes
+    refused = _me(_token_for(ann, bob))
+    assert refused.status_code == 401
+    assert refused.json()["error"]["code"] == "authentication_failed"
+
+
+def test_the_preloaded_user_is_still_checked_against_the_session():
+    ann = make_user("ann@example.com")
+    token = _token_for(ann, ann)
+    ann.set_password("another long password")  # the session's password hash no longer holds
+    ann.save()
+    assert _me(token).status_code == 401
+    cid = make_user("cid@example.com")
+    token = _token_for(cid, cid)
+    get_user_model().objects.filter(pk=cid.pk).update(is_active=False)
+    assert _me(token).status_code == 401
