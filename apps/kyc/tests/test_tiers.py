@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 
 from apps.core.models import OutboxEvent
 from apps.core.money import Money
@@ -57,3 +58,19 @@ def test_tier_admin_edits_limits(client, user, otp_login):
     services.customer_tier_set(user_id=user.pk, level=2)
     assert client.get("/admin/kyc/customertier/").status_code == 200
     assert client.get("/admin/kyc/customertier/add/").status_code == 403
+
+
+def test_two_users_limits_come_in_one_statement_planned_once_per_connection(user):
+    other = get_user_model().objects.create_user("other@finstack.test", "a long enough password")
+    services.customer_tier_set(user_id=other.pk, level=2)
+    for _ in range(12):  # psycopg prepares after 5 runs, PostgreSQL goes generic after 5 more
+        limits = selectors.limits_for_users(user_ids=[user.pk, other.pk], currency="EUR")
+    assert set(limits) == {user.pk, other.pk}
+    assert limits[other.pk].daily > limits[user.pk].daily  # tier 2 against tier 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%FROM (VALUES ($1::bigint), ($2::bigint)) AS u(id)%"],
+        )
+        # A plan PostgreSQL redoes on every run (an `unnest` of an array did) shows as 0.
+        assert cursor.fetchone()[0] > 0
