@@ -104,7 +104,7 @@ def _finish(record_id: int, status: int, body: Any) -> None:
             " UPDATE core_idempotencyrecord SET state = 'completed',"
             " response_status = %s, response_body = %s, completed_at = now()"
             " FROM async_commit WHERE id = %s",
-            [status, json.dumps(_canonical(body)), record_id],
+            [status, json.dumps(body, cls=DjangoJSONEncoder, sort_keys=True), record_id],
         )
 
 
