@@ -72,5 +72,12 @@ def test_two_users_limits_come_in_one_statement_planned_once_per_connection(user
             "SELECT generic_plans FROM pg_prepared_statements WHERE statement LIKE %s",
             ["%FROM (VALUES ($1::bigint), ($2::bigint)) AS u(id)%"],
         )
-        # A plan PostgreSQL redoes on every run (an `unnest` of an array did) shows as 0.
-        assert cursor.fetchone()[0] > 0
+        prepared = cursor.fetchone()
+    assert prepared is not None, "not a prepared statement (settings: DB_PREPARED_STATEMENTS)"
+    # A plan PostgreSQL redoes on every run (an `unnest` of an array did) shows as 0.
+    assert prepared[0] > 0
+
+
+def test_limits_are_read_for_one_or_two_users_only():
+    with pytest.raises(ValueError, match="one or two users"):
+        selectors.limits_for_users(user_ids=[1, 2, 3], currency="EUR")
