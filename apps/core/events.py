@@ -58,16 +58,23 @@ def decode(event_type: str, payload: dict[str, Any]) -> Event:
     return Event.registry[event_type](**payload)
 
 
-def publish(event: Event) -> UUID:
-    """Write the event in the caller's transaction; dispatch it after commit."""
-    if not connection.in_atomic_block:
-        raise RuntimeError("publish() must run inside the transaction that makes the change.")
+def outbox_row(event: Event) -> list[Any]:
+    """The outbox row's id, type, payload and request id, for a statement that writes it with
+    the change it announces (one round trip for both; the ledger's SQL functions do the same).
+    The caller calls `dispatch_after_commit(id, type)` once the row is written."""
     payload = dataclasses.asdict(event)
     encoded = json.dumps(payload)
     if json.loads(encoded) != payload:
         raise TypeError(f"{event.name} payload must be JSON primitives: {payload!r}")
     request_id = context.request_id.get()
-    event_id = uuid7()
+    return [uuid7(), event.name, encoded, "" if request_id == "-" else request_id]
+
+
+def publish(event: Event) -> UUID:
+    """Write the event in the caller's transaction; dispatch it after commit."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("publish() must run inside the transaction that makes the change.")
+    row = outbox_row(event)
     # Written out, like the rest of the money path: building an ORM statement costs more CPU
     # than running it (0.7-0.8 against 0.3-0.4 ms for the reads measured on a P2P transfer).
     with connection.cursor() as cursor:
@@ -75,10 +82,10 @@ def publish(event: Event) -> UUID:
             "INSERT INTO core_outboxevent (id, type, payload, request_id,"
             " created_at, dispatched_at, attempts, next_attempt_at, last_error)"
             " VALUES (%s, %s, %s, %s, now(), NULL, 0, now(), '')",
-            [event_id, event.name, encoded, "" if request_id == "-" else request_id],
+            row,
         )
-    dispatch_after_commit(event_id, event.name)
-    return event_id
+    dispatch_after_commit(row[0], event.name)
+    return row[0]
 
 
 def dispatch_after_commit(event_id: UUID | str, event_type: str) -> None:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from apps.accounts import selectors as accounts_selectors
 from apps.accounts import services as accounts_services
 from apps.core.errors import DomainError
-from apps.core.events import publish
+from apps.core.events import dispatch_after_commit, outbox_row, publish
 from apps.core.money import Money
 from apps.kyc import selectors as kyc_selectors
 from apps.ledger import selectors as ledger_selectors
@@ -519,31 +519,32 @@ def transfer_create(
         ledger_transaction_id=posting.transaction_id,
         created_at=timezone.now(),
     )
-    _count_and_record(transfer, gate)
-    publish(
-        TransferCompleted(
-            transfer_id=str(transfer.pk),
-            source_wallet_id=str(wallet.pk),
-            destination_wallet_id=str(target.pk),
-            sender_id=requested_by_id,
-            recipient_id=target.owner_id,
-            amount=amount.amount,
-            fee=fee.amount,
-            currency=amount.currency,
-            note=transfer.note,
-        )
+    event = TransferCompleted(
+        transfer_id=str(transfer.pk),
+        source_wallet_id=str(wallet.pk),
+        destination_wallet_id=str(target.pk),
+        sender_id=requested_by_id,
+        recipient_id=target.owner_id,
+        amount=amount.amount,
+        fee=fee.amount,
+        currency=amount.currency,
+        note=transfer.note,
     )
+    _count_and_record(transfer, gate, outbox_row(event))
     return selectors.transfer_data(transfer)
 
 
-def _count_and_record(transfer: Transfer, gate: _Gate) -> None:
-    """One statement: count the transfer (and its fee) against the sender's limits and write
-    the transfer row."""
+def _count_and_record(transfer: Transfer, gate: _Gate, event: list[Any]) -> None:
+    """One statement: count the transfer (and its fee) against the sender's limits, write
+    the transfer row and its event's outbox row (the columns `publish()` writes)."""
     counted = _counted(gate, Money(transfer.amount + transfer.fee, transfer.currency))
     with connection.cursor() as cursor:
         cursor.execute(
             "WITH counted AS (UPDATE wallets_spendinggate SET day = %s, day_total = %s,"
-            " month = %s, month_total = %s WHERE user_id = %s AND currency = %s)"
+            " month = %s, month_total = %s WHERE user_id = %s AND currency = %s),"
+            " event AS (INSERT INTO core_outboxevent (id, type, payload, request_id,"
+            " created_at, dispatched_at, attempts, next_attempt_at, last_error)"
+            " VALUES (%s, %s, %s, %s, now(), NULL, 0, now(), ''))"
             " INSERT INTO wallets_transfer (id, source_wallet_id, destination_wallet_id, amount,"
             " fee, currency, note, requested_by_id, ledger_transaction_id, created_at)"
             " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
@@ -551,6 +552,7 @@ def _count_and_record(transfer: Transfer, gate: _Gate) -> None:
                 *counted.values(),
                 transfer.requested_by_id,
                 transfer.currency,
+                *event,
                 transfer.id,
                 transfer.source_wallet_id,
                 transfer.destination_wallet_id,
@@ -563,6 +565,7 @@ def _count_and_record(transfer: Transfer, gate: _Gate) -> None:
                 transfer.created_at,
             ],
         )
+    dispatch_after_commit(event[0], event[1])
 
 
 def owner_wallets_close(user_id: int) -> None:
