@@ -156,6 +156,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--clients", default="1,4,16")
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument(
+        "--threads", type=int, default=4, help="per worker; 1 runs sync workers (the Dockerfile's)"
+    )
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     opts = parser.parse_args()
     print(f"preparing {opts.database_url} ({USERS} funded users)...", flush=True)
@@ -171,9 +174,9 @@ def main() -> None:
             "--workers",
             str(opts.workers),
             "--worker-class",
-            "gthread",
+            "gthread" if opts.threads > 1 else "sync",
             "--threads",
-            "4",
+            str(opts.threads),
             "--log-level",
             "warning",
         ],
@@ -187,7 +190,8 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.1)
-        print(f"gunicorn: {opts.workers} workers x 4 threads; {opts.requests} requests per run\n")
+        kind = f"x {opts.threads} threads" if opts.threads > 1 else "(sync)"
+        print(f"gunicorn: {opts.workers} workers {kind}; {opts.requests} requests per run\n")
         print(
             f"{'clients':>7} {'transfers/s':>12} {'p50':>8} {'p99':>8} {'bare/s':>8} "
             f"{'p50':>8} {'p99':>8} {'ratio':>6}"
