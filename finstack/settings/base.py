@@ -205,9 +205,8 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
-        "apps.core.api.throttling.AnonRateThrottle",
-        "apps.core.api.throttling.UserRateThrottle",
-        "apps.core.api.throttling.ScopedRateThrottle",  # views with a `throttle_scope`
+        # anon or user, plus a view's `throttle_scope`: one Redis round trip for all
+        "apps.core.api.throttling.RequestRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("THROTTLE_ANON", default="120/min"),

@@ -9,6 +9,7 @@ import logging
 import os
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from redis import RedisError
 from rest_framework import throttling
 from rest_framework.request import Request
@@ -41,23 +42,44 @@ class FailClosedMixin:
 # times: drop the expired, count, add, in one round trip and atomically. DRF reads the list of
 # times and writes it back: two round trips per rate (a transfer's two rates: 0.40 against
 # 0.16 ms of CPU here), and racing requests overshot the rate (11-16 of 16 let in at 5 a
-# minute; apps/core/tests/test_throttling.py). When full: the whole seconds until a place frees.
-_WINDOW = """
-local now, duration, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - duration)
-if redis.call('ZCARD', KEYS[1]) >= limit then
-  local oldest = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2])
-  return math.max(1, math.ceil(oldest + duration - now))
+# minute; apps/core/tests/test_throttling.py). One run counts every window of a request, each
+# on its own as DRF's throttles do one after another; a refused request waits for the longest
+# (the whole seconds until a place frees). ARGV: now, a token, then duration and limit per key.
+# Several keys in one script need one Redis, not a cluster (as Celery's broker does).
+_WINDOWS = """
+local now, token, wait = tonumber(ARGV[1]), ARGV[2], false
+for i, key in ipairs(KEYS) do
+  local duration, limit = tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - duration)
+  if redis.call('ZCARD', key) >= limit then
+    local oldest = tonumber(redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2])
+    local left = math.max(1, math.ceil(oldest + duration - now))
+    if not wait or left > wait then wait = left end
+  else
+    redis.call('ZADD', key, now, token)
+    redis.call('EXPIRE', key, math.ceil(duration))
+  end
 end
-redis.call('ZADD', KEYS[1], now, ARGV[4])
-redis.call('EXPIRE', KEYS[1], math.ceil(duration))
-return false
+return wait
 """
 _script: Any = None
 
 
+def _count(cache: Any, windows: list[tuple[str, int, int]], now: float) -> int | None:
+    """Count a request in each (key, duration, limit) window: None, or the seconds to wait."""
+    client = cache.redis_client()
+    global _script
+    _script = _script or client.register_script(_WINDOWS)  # EVALSHA, loaded when missing
+    args: list[Any] = [now, os.urandom(8).hex()]
+    for _key, duration, limit in windows:
+        args += [duration, limit]
+    return _script(  # type: ignore[no-any-return]
+        keys=[cache.make_key(key) for key, _, _ in windows], args=args, client=client
+    )
+
+
 class SlidingWindowThrottle(throttling.SimpleRateThrottle):
-    """SimpleRateThrottle's rates and keys, counted by `_WINDOW` in the cache's Redis."""
+    """SimpleRateThrottle's rates and keys, counted by `_WINDOWS` in the cache's Redis."""
 
     def allow_request(self, request: Request, view: Any) -> bool:
         if self.rate is None:
@@ -66,19 +88,51 @@ class SlidingWindowThrottle(throttling.SimpleRateThrottle):
         if self.key is None:
             return True
         self.now = self.timer()
-        client = self.cache.redis_client()
-        global _script
-        _script = _script or client.register_script(_WINDOW)  # EVALSHA, loaded when missing
-        wait = _script(
-            keys=[self.cache.make_key(self.key)],
-            args=[self.now, self.duration, self.num_requests, os.urandom(8).hex()],
-            client=client,
+        self.retry_after = _count(
+            self.cache, [(self.key, self.duration, self.num_requests)], self.now
         )
-        self.retry_after = wait
-        return wait is None
+        return self.retry_after is None
 
     def wait(self) -> int | None:
         return self.retry_after
+
+
+class _RequestRates(throttling.SimpleRateThrottle):
+    def __init__(self) -> None:  # no single rate: each window's is read per request
+        self.retry_after: int | None = None
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        rates = api_settings.DEFAULT_THROTTLE_RATES
+        user = request.user
+        authenticated = bool(user and user.is_authenticated)
+        ident = user.pk if authenticated else self.get_ident(request)
+        scopes = ["user"] if authenticated else ["anon", "user"]
+        scope = getattr(view, "throttle_scope", None)
+        if scope:
+            if scope not in rates:
+                raise ImproperlyConfigured(f"No default throttle rate set for '{scope}' scope")
+            scopes.append(scope)
+        windows = []
+        for name in scopes:
+            limit, duration = self.parse_rate(rates.get(name))
+            if limit is not None:
+                windows.append(
+                    (self.cache_format % {"scope": name, "ident": ident}, duration, limit)
+                )
+        self.retry_after = _count(self.cache, windows, self.timer()) if windows else None
+        return self.retry_after is None
+
+    def wait(self) -> int | None:
+        return self.retry_after
+
+
+class RequestRateThrottle(FailOpenMixin, _RequestRates):
+    """The API's default rates in one Redis round trip: "anon" (by client address, anonymous
+    requests only), "user" (by user, or by address when anonymous) and the view's
+    `throttle_scope` rate (e.g. "money": transfers, deposits and withdrawals together). The
+    keys and windows of DRF's AnonRateThrottle, UserRateThrottle and ScopedRateThrottle,
+    which made a round trip each. Rates are read per request, so a settings change (tests, an
+    incident) applies without a restart."""
 
 
 class AnonRateThrottle(FailOpenMixin, throttling.AnonRateThrottle, SlidingWindowThrottle):
@@ -87,13 +141,3 @@ class AnonRateThrottle(FailOpenMixin, throttling.AnonRateThrottle, SlidingWindow
 
 class UserRateThrottle(FailOpenMixin, throttling.UserRateThrottle, SlidingWindowThrottle):
     pass
-
-
-class ScopedRateThrottle(FailOpenMixin, throttling.ScopedRateThrottle, SlidingWindowThrottle):
-    """Per-user rate for views that set `throttle_scope` (e.g. "money": transfers, deposits,
-    withdrawals); a no-op for views without one. Rates are read per request, so a settings
-    change (tests, an incident) applies without a restart of the class."""
-
-    @property
-    def THROTTLE_RATES(self) -> dict[str, str | None]:  # noqa: N802 - DRF's attribute name
-        return api_settings.DEFAULT_THROTTLE_RATES  # type: ignore[no-any-return]

@@ -6,7 +6,7 @@ from uuid import uuid4
 import pytest
 from django.core.cache import cache
 
-from apps.core.api.throttling import UserRateThrottle
+from apps.core.api.throttling import RequestRateThrottle, UserRateThrottle
 from apps.core.testing import run_threads
 
 pytestmark = pytest.mark.redis
@@ -47,3 +47,50 @@ def test_the_wait_is_until_the_oldest_request_leaves_the_window(redis_server):
     assert throttle.wait() == 15  # at 1045 the request of 1000 has 15 s left in the window
     assert throttle.allow_request(request_of(user_id), view=None)  # at 1061 it has left
     cache.delete(f"throttle_user_{user_id}")
+
+
+def _evalsha_calls(redis_server) -> int:
+    return redis_server.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0)
+
+
+def _window(scope, ident) -> int:
+    return cache.redis_client().zcard(cache.make_key(f"throttle_{scope}_{ident}"))
+
+
+def test_a_request_counts_its_user_and_scope_windows_in_one_round_trip(redis_server):
+    user_id = uuid4().int % 10**9
+    money_view = SimpleNamespace(throttle_scope="money")
+    assert RequestRateThrottle().allow_request(request_of(user_id + 1), money_view)  # loaded
+    before = _evalsha_calls(redis_server)
+    assert RequestRateThrottle().allow_request(request_of(user_id), money_view)
+    assert _evalsha_calls(redis_server) - before == 1  # DRF's classes: one per rate
+    assert (_window("user", user_id), _window("money", user_id)) == (1, 1)
+    assert _window("anon", user_id) == 0  # the anonymous rate is not an authenticated user's
+    for key in ("user", "money"):
+        cache.delete(f"throttle_{key}_{user_id}")
+        cache.delete(f"throttle_{key}_{user_id + 1}")
+
+
+def test_a_full_scope_refuses_and_waits_while_the_user_rate_still_counts(redis_server, settings):
+    rest = {**settings.REST_FRAMEWORK}
+    rest["DEFAULT_THROTTLE_RATES"] = {**rest["DEFAULT_THROTTLE_RATES"], "money": "2/min"}
+    settings.REST_FRAMEWORK = rest
+    user_id = uuid4().int % 10**9
+    clock = iter([1000.0, 1010.0, 1020.0])
+    money_view, plain_view = SimpleNamespace(throttle_scope="money"), SimpleNamespace()
+
+    def ask(view):
+        throttle = RequestRateThrottle()
+        throttle.timer = lambda: next(clock)
+        return throttle.allow_request(request_of(user_id), view), throttle.wait()
+
+    assert [ask(money_view), ask(money_view), ask(money_view)] == [
+        (True, None),
+        (True, None),
+        (False, 40),  # at 1020 the request of 1000 has 40 s left in the minute
+    ]
+    assert (_window("user", user_id), _window("money", user_id)) == (3, 2)
+    plain = RequestRateThrottle().allow_request(request_of(user_id), plain_view)
+    assert plain  # the money scope does not throttle the user's other requests
+    for key in ("user", "money"):
+        cache.delete(f"throttle_{key}_{user_id}")
