@@ -69,3 +69,23 @@ def test_the_preloaded_user_is_still_checked_against_the_session():
     token = _token_for(cid, cid)
     get_user_model().objects.filter(pk=cid.pk).update(is_active=False)
     assert _me(token).status_code == 401
+
+
+def test_the_user_read_with_the_session_comes_whole_without_a_query_of_its_own():
+    from apps.accounts import backends, sessions
+
+    ann = get_user_model().objects.create_user(
+        "ann@example.com", "a long enough password", phone="+15555550100", language="de"
+    )
+    stored = SessionStore()
+    stored["_auth_user_id"] = str(ann.pk)
+    stored.create()
+    with sessions.loading_user(ann.pk):
+        sessions.SessionStore(stored.session_key).load()
+        with CaptureQueriesContext(connection) as captured:
+            loaded = backends.AuthenticationBackend().get_user(str(ann.pk))
+    assert captured.captured_queries == []  # the row came with the session
+    assert loaded.get_deferred_fields() == set()  # a column missing from the SQL shows here
+    assert {f.attname: getattr(loaded, f.attname) for f in ann._meta.concrete_fields} == {
+        f.attname: getattr(ann, f.attname) for f in ann._meta.concrete_fields
+    }
