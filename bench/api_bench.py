@@ -66,11 +66,10 @@ def prepare(url: str) -> list[dict[str, str]]:
     import django
 
     django.setup()
-    from allauth.headless.tokens.strategies.jwt import internal
     from django.contrib.auth import get_user_model
-    from django.contrib.sessions.backends.db import SessionStore
     from django.core.management import call_command
 
+    from apps.accounts.tests.mobile import access_token
     from apps.core.money import Money
     from apps.kyc import services as kyc_services
     from apps.ledger import selectors as ledger_selectors
@@ -91,12 +90,7 @@ def prepare(url: str) -> list[dict[str, str]]:
             idempotency_key=f"f{n}",
             credit_account_id=wallet_selectors.ledger_account_of(wallet_id=wallet),
         )
-        session = SessionStore()
-        session["_auth_user_id"] = str(user.pk)
-        session["_auth_user_backend"] = "apps.accounts.backends.AuthenticationBackend"
-        session["_auth_user_hash"] = user.get_session_auth_hash()
-        session.create()  # a login session, as the app gets one, and an access token for it
-        token = internal.create_access_token(user, session, {})
+        token = access_token(user)  # a login session, as the app gets one, and its token
         users.append({"id": str(user.pk), "wallet": str(wallet), "token": token})
     return users
 

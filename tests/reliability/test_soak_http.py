@@ -25,9 +25,9 @@ from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
-from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
 
+from apps.accounts.tests.mobile import access_token
 from apps.kyc.tests.factories import set_limits
 from apps.payments.tests.factories import customer
 from tests.reliability.soak import ROOT, invariant_violations, report
@@ -37,18 +37,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 SECONDS = int(os.environ.get("SOAK_HTTP_SECONDS", "12"))
 CLIENTS = int(os.environ.get("SOAK_HTTP_CLIENTS", "6"))
 ERROR_KEYS = {"code", "message", "details"}
-
-
-def access_token(user) -> str:
-    """A login session, as the app gets one, and a JWT access token for it (bench/)."""
-    from allauth.headless.tokens.strategies.jwt import internal
-
-    session = SessionStore()
-    session["_auth_user_id"] = str(user.pk)
-    session["_auth_user_backend"] = "apps.accounts.backends.AuthenticationBackend"
-    session["_auth_user_hash"] = user.get_session_auth_hash()
-    session.create()
-    return internal.create_access_token(user, session, {})
 
 
 def free_port() -> int:

@@ -71,6 +71,21 @@ def totp(secret: str, at: float | None = None) -> str:
     return f"{value:06d}"
 
 
+def access_token(user: Any, session_owner: Any = None) -> str:
+    """A login session of `session_owner` (default: the user), as the app gets one at login,
+    and a JWT access token naming `user` for it (tests and bench/ use it without a sign-in)."""
+    from allauth.headless.tokens.strategies.jwt import internal
+    from django.contrib.sessions.backends.db import SessionStore
+
+    owner = session_owner or user
+    session = SessionStore()
+    session["_auth_user_id"] = str(owner.pk)
+    session["_auth_user_backend"] = "apps.accounts.backends.AuthenticationBackend"
+    session["_auth_user_hash"] = owner.get_session_auth_hash()
+    session.create()
+    return internal.create_access_token(user, session, {})
+
+
 def age_login(app: MobileClient, seconds: int) -> None:
     """Make the app's last authentication `seconds` older (time passing, without sleeping)."""
     from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY

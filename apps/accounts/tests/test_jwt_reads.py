@@ -2,14 +2,13 @@
 every token whose session and user do not agree (apps.accounts.authentication)."""
 
 import pytest
-from allauth.headless.tokens.strategies.jwt import internal
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from apps.accounts.tests.mobile import MobileClient
+from apps.accounts.tests.mobile import MobileClient, access_token
 
 pytestmark = pytest.mark.django_db
 
@@ -32,17 +31,6 @@ def test_a_request_reads_its_session_and_user_in_one_statement(app):
     assert "FROM django_session s LEFT JOIN accounts_user" in loads[0]
 
 
-def _token_for(user, session_owner) -> str:
-    """An access token naming `user`, for a login session of `session_owner` (forged, but
-    signed with our key: what the session check alone must refuse)."""
-    session = SessionStore()
-    session["_auth_user_id"] = str(session_owner.pk)
-    session["_auth_user_backend"] = "apps.accounts.backends.AuthenticationBackend"
-    session["_auth_user_hash"] = session_owner.get_session_auth_hash()
-    session.create()
-    return internal.create_access_token(user, session, {})
-
-
 def _me(token: str):
     return APIClient().get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {token}")
 
@@ -53,20 +41,20 @@ def make_user(email: str):
 
 def test_a_token_whose_session_is_another_users_is_refused():
     ann, bob = make_user("ann@example.com"), make_user("bob@example.com")
-    assert _me(_token_for(ann, ann)).status_code == 200  # the control: a matching pair passes
-    refused = _me(_token_for(ann, bob))
+    assert _me(access_token(ann, ann)).status_code == 200  # the control: a matching pair passes
+    refused = _me(access_token(ann, bob))
     assert refused.status_code == 401
     assert refused.json()["error"]["code"] == "authentication_failed"
 
 
 def test_the_preloaded_user_is_still_checked_against_the_session():
     ann = make_user("ann@example.com")
-    token = _token_for(ann, ann)
+    token = access_token(ann, ann)
     ann.set_password("another long password")  # the session's password hash no longer holds
     ann.save()
     assert _me(token).status_code == 401
     cid = make_user("cid@example.com")
-    token = _token_for(cid, cid)
+    token = access_token(cid, cid)
     get_user_model().objects.filter(pk=cid.pk).update(is_active=False)
     assert _me(token).status_code == 401
 
