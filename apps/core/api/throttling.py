@@ -97,7 +97,7 @@ class SlidingWindowThrottle(throttling.SimpleRateThrottle):
         return self.retry_after
 
 
-class _RequestRates(throttling.SimpleRateThrottle):
+class _RequestRates(SlidingWindowThrottle):
     def __init__(self) -> None:  # no single rate: each window's is read per request
         self.retry_after: int | None = None
 
@@ -121,9 +121,6 @@ class _RequestRates(throttling.SimpleRateThrottle):
                 )
         self.retry_after = _count(self.cache, windows, self.timer()) if windows else None
         return self.retry_after is None
-
-    def wait(self) -> int | None:
-        return self.retry_after
 
 
 class RequestRateThrottle(FailOpenMixin, _RequestRates):
