@@ -5,8 +5,10 @@
 Starts gunicorn (production settings, 127.0.0.1 only) on its own database, creates funded
 users with JWT access tokens, then for each client count sends a bounded number of authenticated,
 idempotent POST /api/v1/transfers and, in the same run, GETs of a bare endpoint that does one
-indexed SELECT. Prints requests/s, p50/p99 latency and the ratio; checks every answer was 201
-(or 200) and that the ledger verifies clean afterwards.
+indexed SELECT. Prints requests/s, p50/p99 latency and the ratio; then, at the last client
+count, the layers a transfer passes through, each measured on its own in interleaved rounds
+(bench/bench_urls.py).
+Checks every answer was 201 (or 200) and that the ledger verifies clean afterwards.
 """
 
 from __future__ import annotations
@@ -24,11 +26,25 @@ import time
 import uuid
 from pathlib import Path
 
+from ledger_bench import cpu_busy_seconds  # bench/ itself: these run as scripts
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/finstack_apibench"
 PORT = 8799
 USERS = 64
+PATHS = {  # the POSTs, each with the transfer's body and headers
+    "authenticated": "/bench/authenticated?id={id}",
+    "idempotent": "/bench/idempotent?id={id}",
+    "transfer": "/api/v1/transfers",
+}
+# What a transfer passes through, each layer adding to the one before (bench/bench_urls.py).
+LAYERS = [
+    ("bare", "bare endpoint: one indexed SELECT", 200),
+    ("authenticated", "+ JWT auth, permission, throttles, body", 200),
+    ("idempotent", "+ idempotency record, input validation", 201),
+    ("transfer", "+ the transfer (limits, ledger, record)", 201),
+]
 
 
 def environment(url: str) -> dict[str, str]:
@@ -112,12 +128,15 @@ def client(args: tuple[str, list[dict[str, str]], int, int, mp.Barrier]) -> list
     results = []
     for _ in range(count):
         start = time.perf_counter()
-        if kind == "transfer":
-            conn.request(
-                "POST", "/api/v1/transfers", body, {**headers, "Idempotency-Key": uuid.uuid4().hex}
-            )
-        else:
+        if kind == "bare":
             conn.request("GET", f"/bench/bare?id={me['id']}")
+        else:
+            conn.request(
+                "POST",
+                PATHS[kind].format(id=me["id"]),
+                body,
+                {**headers, "Idempotency-Key": uuid.uuid4().hex},
+            )
         response = conn.getresponse()
         response.read()
         results.append((response.status, time.perf_counter() - start))
@@ -132,17 +151,45 @@ def measure(kind: str, users: list[dict[str, str]], requests: int, clients: int)
             client, [(kind, users, requests // clients, n, barrier) for n in range(clients)]
         )
         barrier.wait()
-        start = time.perf_counter()
+        start, busy = time.perf_counter(), cpu_busy_seconds()
         results = [r for chunk in pending.get() for r in chunk]
-        elapsed = time.perf_counter() - start
+        elapsed, busy = time.perf_counter() - start, cpu_busy_seconds() - busy
     latencies = sorted(t for _, t in results)
     statuses = {s for s, _ in results}
     return {
         "rps": len(results) / elapsed,
+        "cpu_ms": busy * 1000 / len(results),  # the whole machine's, clients included
         "p50": statistics.median(latencies) * 1000,
         "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000,
         "statuses": statuses,
     }
+
+
+def layers(users: list[dict[str, str]], requests: int, clients: int, rounds: int) -> None:
+    """Where a transfer's time goes: each layer measured on its own, in interleaved rounds
+    (the machine drifts by a third within minutes), each round's ratios to its own bare run."""
+    print(
+        f"\nlayers at {clients} clients, {rounds} interleaved rounds (each adds to the one above):"
+    )
+    for kind, _, _ in LAYERS:
+        measure(kind, users, min(200, requests), clients)  # warm up
+    runs: dict[str, list[dict]] = {kind: [] for kind, _, _ in LAYERS}
+    for _ in range(rounds):
+        for kind, _, status in LAYERS:
+            result = measure(kind, users, requests, clients)
+            if result["statuses"] != {status}:
+                sys.exit(f"unexpected statuses for {kind}: {result['statuses']}")
+            runs[kind].append(result)
+            result["ratio"] = result["rps"] / runs["bare"][-1]["rps"]
+    for kind, label, _ in LAYERS:
+        rps = [r["rps"] for r in runs[kind]]
+        print(
+            f"  {label:<44} {statistics.median(rps):>6,.0f}/s ({min(rps):,.0f}-{max(rps):,.0f})"
+            f"  p99 {statistics.median(r['p99'] for r in runs[kind]):>6.1f}ms"
+            f"  {statistics.median(r['ratio'] for r in runs[kind]):>5.0%} of bare"
+            f"  cpu {statistics.median(r['cpu_ms'] for r in runs[kind]):.2f} ms/request",
+            flush=True,
+        )
 
 
 def main() -> None:
@@ -153,6 +200,7 @@ def main() -> None:
     parser.add_argument(
         "--threads", type=int, default=4, help="per worker; 1 runs sync workers (the Dockerfile's)"
     )
+    parser.add_argument("--layer-rounds", type=int, default=3)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     opts = parser.parse_args()
     print(f"preparing {opts.database_url} ({USERS} funded users)...", flush=True)
@@ -203,6 +251,7 @@ def main() -> None:
             if transfer["statuses"] != {201} or bare["statuses"] != {200}:
                 sys.exit(f"unexpected statuses: {transfer['statuses']} {bare['statuses']}")
         print("\ntarget at 16 clients: transfers >= 35% of bare, p99 < 50 ms")
+        layers(users, opts.requests, clients, opts.layer_rounds)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)

@@ -1,5 +1,11 @@
-"""The project's URLs plus a bare DRF endpoint (one indexed SELECT, no auth): the API
-benchmark's yardstick. Used only by bench/api_bench.py through ROOT_URLCONF."""
+"""The project's URLs plus the API benchmark's yardsticks, used only by bench/api_bench.py
+through ROOT_URLCONF:
+
+- `bench/bare`: a bare DRF endpoint, one indexed SELECT, no authentication (the issue's).
+- `bench/authenticated`: the same SELECT behind what every money POST passes first: the API's
+  JWT authentication, permission and throttles (the `money` scope), with the transfer's body.
+- `bench/idempotent`: that, plus `@idempotent` and the transfer's input validation, and no
+  transfer. The transfer costs what it adds to this one."""
 
 from django.contrib.auth import get_user_model
 from django.urls import include, path
@@ -8,6 +14,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.idempotency import idempotent
+from apps.wallets.api.views import TransferCreateApi
+
+
+def _user_row(request: Request) -> dict | None:
+    return (
+        get_user_model()
+        .objects.filter(pk=int(request.query_params["id"]))
+        .values("pk", "email")
+        .first()
+    )
+
 
 class BareApi(APIView):
     permission_classes = (AllowAny,)
@@ -15,13 +33,29 @@ class BareApi(APIView):
     throttle_classes = ()
 
     def get(self, request: Request) -> Response:
-        user = (
-            get_user_model()
-            .objects.filter(pk=int(request.query_params["id"]))
-            .values("pk", "email")
-            .first()
-        )
-        return Response(user)
+        return Response(_user_row(request))
 
 
-urlpatterns = [path("bench/bare", BareApi.as_view()), path("", include("finstack.urls"))]
+class AuthenticatedApi(APIView):
+    throttle_scope = "money"
+
+    def post(self, request: Request) -> Response:
+        request.data  # noqa: B018 - parsed, as the transfer's body is
+        return Response(_user_row(request))
+
+
+class IdempotentApi(APIView):
+    throttle_scope = "money"
+
+    @idempotent
+    def post(self, request: Request) -> Response:
+        TransferCreateApi.InputSerializer(data=request.data).is_valid(raise_exception=True)
+        return Response(_user_row(request), status=201)
+
+
+urlpatterns = [
+    path("bench/bare", BareApi.as_view()),
+    path("bench/authenticated", AuthenticatedApi.as_view()),
+    path("bench/idempotent", IdempotentApi.as_view()),
+    path("", include("finstack.urls")),
+]
