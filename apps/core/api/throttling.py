@@ -1,8 +1,9 @@
 """DRF throttles on the Redis cache that fail open when Redis is away.
 
-General request-rate throttles protect capacity, not money or accounts: with Redis down they
-let requests through (logged) rather than turn every API call into a 500. Security throttles
-(login, OTP) must fail closed instead; they are built on `FailClosedMixin`.
+Request-rate throttles protect capacity, not money or accounts: with Redis down they let
+requests through (logged) rather than turn every API call into a 500. Login and code attempts
+are limited by allauth's rate limits, which fail closed with a 503
+(`apps.accounts.middleware.AllauthMiddleware`), and on the admin by django-axes.
 """
 
 import logging
@@ -15,8 +16,6 @@ from rest_framework import throttling
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
-from apps.core.errors import ServiceUnavailable
-
 log = logging.getLogger(__name__)
 
 
@@ -27,15 +26,6 @@ class FailOpenMixin:
         except RedisError as exc:
             log.warning("throttle %s skipped, cache unavailable: %s", type(self).__name__, exc)
             return True
-
-
-class FailClosedMixin:
-    def allow_request(self, request: Request, view: Any) -> bool:
-        try:
-            return super().allow_request(request, view)  # type: ignore[misc]
-        except RedisError as exc:
-            log.error("throttle %s refusing, cache unavailable: %s", type(self).__name__, exc)
-            raise ServiceUnavailable(retry_after=30) from exc
 
 
 # DRF's window (at most N requests in any trailing period), kept as a sorted set of request
