@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from apps.core import context
+from apps.core import context, db
 from apps.core.events import dispatch_after_commit
 from apps.core.money import Money
 from apps.ledger import chart
@@ -146,13 +146,10 @@ def _call(function: str, payload: dict[str, Any], savepoint: bool = True) -> dic
     inside = connection.in_atomic_block
     scope = transaction.atomic() if inside and savepoint else nullcontext()
     try:
-        with scope, connection.cursor() as cursor:
-            cursor.execute(_FUNCTIONS[function], [json.dumps(payload)])
-            (result,) = cursor.fetchone()
+        with scope:
+            result = json.loads(db.scalar(_FUNCTIONS[function], json.dumps(payload)))
     except DatabaseError as exc:
         raise _error_from(exc) from exc
-    if isinstance(result, str):
-        result = json.loads(result)
     for event in result["events"]:
         dispatch_after_commit(event["id"], event["type"])
     return result

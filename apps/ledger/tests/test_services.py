@@ -124,6 +124,32 @@ def test_refusal_inside_a_callers_transaction_leaves_it_usable():
     assert balance(bob).posted == eur(100)
 
 
+def post_then_fail(alice, bob, savepoint):
+    from django.db import transaction
+
+    with transaction.atomic():
+        # The block's first statement: it must run inside the block, not commit on its own.
+        services.transaction_post(
+            legs=[Leg(alice, "D", eur(60)), Leg(bob, "C", eur(60))],
+            idempotency_key="opens-the-block",
+            kind="transfer",
+            savepoint=savepoint,
+        )
+        raise RuntimeError("the caller fails after the posting")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("savepoint", [True, False])
+def test_a_posting_that_opens_a_callers_block_rolls_back_with_it(savepoint, ledger_state):
+    alice, bob = open_wallet_account(funded=100), open_wallet_account()
+    before = ledger_state()
+    with pytest.raises(RuntimeError):
+        post_then_fail(alice, bob, savepoint)
+    assert ledger_state() == before
+    assert balance(alice).posted == eur(100)
+    assert not Transaction.objects.filter(idempotency_key="opens-the-block").exists()
+
+
 @pytest.mark.parametrize(
     ("status", "error"), [("frozen", errors.AccountFrozen), ("closed", errors.AccountClosed)]
 )

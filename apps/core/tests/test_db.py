@@ -1,0 +1,116 @@
+"""apps.core.db.scalar: the libpq path keeps what Django's cursor guarantees (transactions,
+errors, execute wrappers, the query log) and lets other threads run while it waits."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import psycopg
+import pytest
+from django.db import DataError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from apps.core import db
+
+XID = "SELECT pg_current_xact_id()::text || %s"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_autocommit_each_statement_is_its_own_transaction():
+    assert db.scalar(XID, "") != db.scalar(XID, "")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_first_statement_of_an_atomic_block_runs_inside_it():
+    # psycopg sends BEGIN with the next statement it runs: straight to libpq there would be
+    # no BEGIN, and each statement would commit on its own.
+    with transaction.atomic():
+        first = db.scalar(XID, "")
+        second = db.scalar(XID, "")
+    assert first == second
+
+
+def write_then_fail() -> None:
+    with transaction.atomic():
+        db.scalar("SELECT %s::text", "warm")  # psycopg has begun; the next one is libpq's
+        db.scalar(
+            "INSERT INTO core_outboxevent (id, type, payload, request_id, created_at,"
+            " attempts, next_attempt_at, last_error) VALUES (gen_random_uuid(), %s, '{}',"
+            " '', now(), 0, now(), '') RETURNING type",
+            "test.rolled_back",
+        )
+        raise RuntimeError
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_block_keeps_nothing_written_through_it():
+    with pytest.raises(RuntimeError):
+        write_then_fail()
+    count = "SELECT count(*)::text FROM core_outboxevent WHERE type = %s"
+    assert db.scalar(count, "test.rolled_back") == "0"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_errors_are_djangos_with_the_drivers_as_cause_and_the_connection_stays_usable():
+    with pytest.raises(DataError) as caught:
+        db.scalar("SELECT (1 / %s::int)::text", "0")
+    assert isinstance(caught.value.__cause__, psycopg.errors.DivisionByZero)
+    assert caught.value.__cause__.sqlstate == "22012"
+    assert db.scalar("SELECT %s::text", "still here") == "still here"
+
+
+def fail_inside_a_block() -> None:
+    with transaction.atomic():
+        db.scalar("SELECT %s::text", "begin")
+        db.scalar("SELECT (1 / %s::int)::text", "0")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_error_inside_a_block_rolls_the_block_back():
+    with pytest.raises(DataError):
+        fail_inside_a_block()
+    assert db.scalar("SELECT %s::text", "after") == "after"
+
+
+@pytest.mark.django_db
+def test_execute_wrappers_see_the_statement():
+    seen = []
+
+    def record(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        seen.append((sql, params, context["connection"]))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        assert db.scalar("SELECT %s::text", "x") == "x"
+    assert seen == [("SELECT %s::text", ["x"], connection)]
+
+
+@pytest.mark.django_db
+def test_the_query_log_records_the_statement():
+    with CaptureQueriesContext(connection) as captured:
+        assert db.scalar("SELECT %s::text", "logged") == "logged"
+    assert [q["sql"] for q in captured.captured_queries] == ["SELECT 'logged'::text"]
+
+
+@pytest.mark.django_db
+def test_other_threads_run_while_it_waits():
+    db.scalar("SELECT %s::text", "connected")  # connect first: only the wait is measured
+    ticks, stop = [0], threading.Event()
+
+    def count() -> None:
+        while not stop.is_set():
+            ticks[0] += 1
+
+    counter = threading.Thread(target=count)
+    counter.start()
+    try:
+        time.sleep(0.1)  # releases the GIL: the counter's rate, alone
+        before = ticks[0]
+        db.scalar("SELECT pg_sleep(%s::float)::text", "0.3")
+        during = ticks[0] - before
+    finally:
+        stop.set()
+        counter.join()
+    # Holding the GIL for the 0.3 s would leave the counter one switch interval (5 ms) of it.
+    assert during > before * 0.3 / 0.1 / 4
