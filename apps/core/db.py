@@ -1,7 +1,7 @@
 """One statement straight through libpq, for the ledger's posting calls.
 
 A posting is one call of a PostgreSQL function, and its client's CPU competes with PostgreSQL
-for the same cores. Django's cursor and psycopg's Python-level execute cost that call 100-150
+for the same cores. Django's cursor and psycopg's Python-level execute cost that call 60-170
 us of CPU on our machines; libpq's PQexecParams does the same round trip (blocking, with the
 GIL released) for a fraction of it. Everything Django's cursor does around a statement is kept:
 the health check, the broken-transaction check, error wrapping (Django's exceptions with the
@@ -43,10 +43,13 @@ def scalar(query: str, param: str) -> str:
 
 def _run(query: str, params: list[str], many: bool, context: dict[str, Any]) -> str:
     raw = connection.connection
+    encoding = raw.info.encoding
     with raw.lock:
         result = raw.pgconn.exec_params(_libpq_form(query), [params[0].encode()])
     if result.status != pq.ExecStatus.TUPLES_OK:
-        raise errors.error_from_result(result, encoding=raw.info.encoding)
+        if raw.pgconn.status == pq.ConnStatus.BAD:  # the connection failed, not the statement
+            raise errors.OperationalError(result.get_error_message(encoding))
+        raise errors.error_from_result(result, encoding=encoding)
     return result.get_value(0, 0).decode()
 
 

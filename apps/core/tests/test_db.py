@@ -8,12 +8,18 @@ import time
 
 import psycopg
 import pytest
-from django.db import DataError, connection, transaction
+from django.db import DataError, OperationalError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from apps.core import db
 
 XID = "SELECT pg_current_xact_id()::text || %s"
+INSERT = (
+    "INSERT INTO core_outboxevent (id, type, payload, request_id, created_at, attempts,"
+    " next_attempt_at, last_error) VALUES (gen_random_uuid(), %s, '{}', '', now(), 0, now(), '')"
+    " RETURNING type"
+)
+COUNT = "SELECT count(*)::text FROM core_outboxevent WHERE type = %s"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -34,12 +40,7 @@ def test_the_first_statement_of_an_atomic_block_runs_inside_it():
 def write_then_fail() -> None:
     with transaction.atomic():
         db.scalar("SELECT %s::text", "warm")  # psycopg has begun; the next one is libpq's
-        db.scalar(
-            "INSERT INTO core_outboxevent (id, type, payload, request_id, created_at,"
-            " attempts, next_attempt_at, last_error) VALUES (gen_random_uuid(), %s, '{}',"
-            " '', now(), 0, now(), '') RETURNING type",
-            "test.rolled_back",
-        )
+        db.scalar(INSERT, "test.rolled_back")
         raise RuntimeError
 
 
@@ -47,8 +48,7 @@ def write_then_fail() -> None:
 def test_a_rolled_back_block_keeps_nothing_written_through_it():
     with pytest.raises(RuntimeError):
         write_then_fail()
-    count = "SELECT count(*)::text FROM core_outboxevent WHERE type = %s"
-    assert db.scalar(count, "test.rolled_back") == "0"
+    assert db.scalar(COUNT, "test.rolled_back") == "0"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -63,6 +63,7 @@ def test_errors_are_djangos_with_the_drivers_as_cause_and_the_connection_stays_u
 def fail_inside_a_block() -> None:
     with transaction.atomic():
         db.scalar("SELECT %s::text", "begin")
+        db.scalar(INSERT, "test.failed_block")
         db.scalar("SELECT (1 / %s::int)::text", "0")
 
 
@@ -70,7 +71,20 @@ def fail_inside_a_block() -> None:
 def test_an_error_inside_a_block_rolls_the_block_back():
     with pytest.raises(DataError):
         fail_inside_a_block()
-    assert db.scalar("SELECT %s::text", "after") == "after"
+    assert db.scalar(COUNT, "test.failed_block") == "0"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_connection_is_an_operational_error_and_the_next_call_reconnects():
+    pid = db.scalar("SELECT pg_backend_pid()::text || %s", "")
+    with connection.cursor():  # Django's own connection string, for a second connection
+        params = connection.get_connection_params()
+    with psycopg.connect(**params, autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s::int)", [pid])
+    with pytest.raises(OperationalError):
+        db.scalar("SELECT %s::text", "to a dead backend")
+    connection.close()  # what Django does at the end of a request with errors_occurred set
+    assert db.scalar("SELECT %s::text", "back") == "back"
 
 
 @pytest.mark.django_db
