@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import psycopg
 import pytest
@@ -37,49 +38,46 @@ def test_the_first_statement_of_an_atomic_block_runs_inside_it():
     assert first == second
 
 
-def write_then_fail() -> None:
+def divide_by_zero() -> None:
+    db.scalar("SELECT (1 / %s::int)::text", "0")
+
+
+def raise_runtime_error() -> None:
+    raise RuntimeError
+
+
+def write_in_a_block_then(failure: Callable[[], None]) -> None:
     with transaction.atomic():
-        db.scalar("SELECT %s::text", "warm")  # psycopg has begun; the next one is libpq's
-        db.scalar(INSERT, "test.rolled_back")
-        raise RuntimeError
+        db.scalar("SELECT %s::text", "begin")  # psycopg has begun; the next ones are libpq's
+        db.scalar(INSERT, "test.failed_block")
+        failure()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_rolled_back_block_keeps_nothing_written_through_it():
-    with pytest.raises(RuntimeError):
-        write_then_fail()
-    assert db.scalar(COUNT, "test.rolled_back") == "0"
+@pytest.mark.parametrize(
+    ("failure", "error"),
+    [(raise_runtime_error, RuntimeError), (divide_by_zero, DataError)],
+    ids=["the caller fails", "a statement fails"],
+)
+def test_a_block_that_fails_keeps_nothing_written_through_it(failure, error):
+    with pytest.raises(error):
+        write_in_a_block_then(failure)
+    assert db.scalar(COUNT, "test.failed_block") == "0"
 
 
 @pytest.mark.django_db(transaction=True)
 def test_errors_are_djangos_with_the_drivers_as_cause_and_the_connection_stays_usable():
     with pytest.raises(DataError) as caught:
-        db.scalar("SELECT (1 / %s::int)::text", "0")
+        divide_by_zero()
     assert isinstance(caught.value.__cause__, psycopg.errors.DivisionByZero)
     assert caught.value.__cause__.sqlstate == "22012"
     assert db.scalar("SELECT %s::text", "still here") == "still here"
 
 
-def fail_inside_a_block() -> None:
-    with transaction.atomic():
-        db.scalar("SELECT %s::text", "begin")
-        db.scalar(INSERT, "test.failed_block")
-        db.scalar("SELECT (1 / %s::int)::text", "0")
-
-
-@pytest.mark.django_db(transaction=True)
-def test_an_error_inside_a_block_rolls_the_block_back():
-    with pytest.raises(DataError):
-        fail_inside_a_block()
-    assert db.scalar(COUNT, "test.failed_block") == "0"
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_killed_connection_is_an_operational_error_and_the_next_call_reconnects():
     pid = db.scalar("SELECT pg_backend_pid()::text || %s", "")
-    with connection.cursor():  # Django's own connection string, for a second connection
-        params = connection.get_connection_params()
-    with psycopg.connect(**params, autocommit=True) as other:
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:
         other.execute("SELECT pg_terminate_backend(%s::int)", [pid])
     with pytest.raises(OperationalError):
         db.scalar("SELECT %s::text", "to a dead backend")
