@@ -78,12 +78,22 @@ def lines_since(position: int) -> list[str]:
     return _collector.lines[position:]
 
 
+def _pattern(secret: str) -> re.Pattern[str]:
+    """The secret where it stands on its own: a digit edge must not touch another digit, or a
+    six-digit TOTP code would be "found" inside a task's runtime (0.0377771869...s)."""
+    before = r"(?<!\d)" if secret[:1].isdigit() else ""
+    after = r"(?!\d)" if secret[-1:].isdigit() else ""
+    return re.compile(before + re.escape(secret) + after)
+
+
 def leaks_in(lines: Iterable[str], secrets: Iterable[str] | None = None) -> list[tuple[str, str]]:
     """(what, line) for each seeded secret or secret pattern found."""
-    wanted = sorted(_collector.seeds if secrets is None else set(secrets))
+    wanted = [
+        (s, _pattern(s)) for s in sorted(_collector.seeds if secrets is None else set(secrets))
+    ]
     found = []
     for line in lines:
-        found.extend((f"seeded secret {s!r}", line) for s in wanted if s in line)
+        found.extend((f"seeded secret {s!r}", line) for s, rx in wanted if rx.search(line))
         found.extend((name, line) for name, rx in PATTERNS.items() if rx.search(line))
     return found
 
