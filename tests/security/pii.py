@@ -9,7 +9,7 @@ any `extra` fields (the JSON formatter would print those).
 
 Two checks:
 - `seed(value)` registers a secret (a password, token, TOTP secret, tax id...). At the end of
-  the session any seeded value found in any line of the run fails the session, with the
+  the session any seeded value found in any line (a code of digits: standing on its own) of the run fails the session, with the
   offending lines in the terminal summary. Well-known test secrets (the mobile client's
   password, the KYC profile's tax id) are seeded for every run.
 - Patterns that are secrets whoever wrote them (JWTs, `otpauth://` URIs, PEM private keys) fail
@@ -79,11 +79,12 @@ def lines_since(position: int) -> list[str]:
 
 
 def _pattern(secret: str) -> re.Pattern[str]:
-    """The secret where it stands on its own: a digit edge must not touch another digit, or a
-    six-digit TOTP code would be "found" inside a task's runtime (0.0377771869...s)."""
-    before = r"(?<!\d)" if secret[:1].isdigit() else ""
-    after = r"(?!\d)" if secret[-1:].isdigit() else ""
-    return re.compile(before + re.escape(secret) + after)
+    """A code of digits (a TOTP code) counts where it stands on its own: inside a longer run of
+    digits or letters it is another value that happens to contain it, such as a task's runtime
+    (0.0377771869...s) or a hex id; seen by chance, six digits turn up in one run's ids."""
+    if not secret.isdigit():
+        return re.compile(re.escape(secret))
+    return re.compile(rf"(?<![0-9A-Za-z]){re.escape(secret)}(?![0-9A-Za-z])")
 
 
 def leaks_in(lines: Iterable[str], secrets: Iterable[str] | None = None) -> list[tuple[str, str]]:

@@ -64,14 +64,15 @@ def test_a_jwt_or_totp_uri_is_caught_even_unseeded():
     assert [what for what, _ in pii.leaks_in(lines, [])] == ["jwt", "otpauth_uri"]
 
 
-def test_a_seeded_code_counts_where_it_stands_alone_not_inside_a_longer_number():
+def test_a_seeded_code_counts_where_it_stands_alone_not_inside_a_longer_value():
     code = "771869"
     lines = [
         "task succeeded in 0.03777718699984689s",  # the digits, but part of another number
+        "task 03565ef2-d25a-43e4-b964-fa771869ae66",  # and of a hex id
         f"code={code}",
         f"code {code}.",
     ]
-    assert [line for _, line in pii.leaks_in(lines, [code])] == lines[1:]
+    assert [line for _, line in pii.leaks_in(lines, [code])] == lines[2:]
 
 
 def test_secrets_never_reach_the_logs(settings, caplog, forget_attempts):
