@@ -9,9 +9,10 @@ any `extra` fields (the JSON formatter would print those).
 
 Two checks:
 - `seed(value)` registers a secret (a password, token, TOTP secret, tax id...). At the end of
-  the session any seeded value found in any line (a code of digits: standing on its own) of the run fails the session, with the
-  offending lines in the terminal summary. Well-known test secrets (the mobile client's
-  password, the KYC profile's tax id) are seeded for every run.
+  the session any seeded value found in any line of the run (a code of digits: standing on
+  its own) fails the session, with the offending lines in the terminal summary. Well-known
+  test secrets (the mobile client's password, the KYC profile's tax id) are seeded for every
+  run.
 - Patterns that are secrets whoever wrote them (JWTs, `otpauth://` URIs, PEM private keys) fail
   the session wherever they appear.
 Tests that want an answer now use `lines_since(mark)` / `leaks_in(lines)` (tests/security/
