@@ -82,7 +82,7 @@ def lines_since(position: int) -> list[str]:
 def _pattern(secret: str) -> re.Pattern[str]:
     """A code of digits (a TOTP code) counts where it stands on its own: inside a longer run of
     digits or letters it is another value that happens to contain it, such as a task's runtime
-    (0.0377771869...s) or a hex id; seen by chance, six digits turn up in one run's ids."""
+    (0.0377771869...s) or a hex id (six given digits turn up by chance among a run's ids)."""
     if not secret.isdigit():
         return re.compile(re.escape(secret))
     return re.compile(rf"(?<![0-9A-Za-z]){re.escape(secret)}(?![0-9A-Za-z])")
