@@ -100,7 +100,6 @@ REVERSED_ONCE = "txn_reversed_once"  # the constraint's name, which a lost race 
 class Transaction(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)  # time-ordered
     idempotency_key = models.CharField(max_length=255)  # unique: see Meta (no LIKE index)
-    fingerprint = models.CharField(max_length=64)  # sha256 of what was asked: replay vs mismatch
     kind = models.CharField(max_length=40)
     description = models.CharField(max_length=500, blank=True)
     metadata = models.JSONField(default=dict)
@@ -181,7 +180,6 @@ class Hold(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     idempotency_key = models.CharField(max_length=255)
-    fingerprint = models.CharField(max_length=64)
     debit_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
     debit_shard = models.PositiveSmallIntegerField()
     credit_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")

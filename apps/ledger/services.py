@@ -4,7 +4,6 @@ rules, entries with running balances and hash chain, stored balances, outbox eve
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from contextlib import nullcontext
@@ -120,11 +119,6 @@ _FUNCTIONS = {
 }
 
 
-def _fingerprint(**content: Any) -> str:
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
 def _error_from(exc: DatabaseError) -> Exception:
     cause = exc.__cause__
     sqlstate = getattr(cause, "sqlstate", None)
@@ -193,8 +187,6 @@ def transaction_post(
     if any(totals.values()):
         raise UnbalancedTransaction(reason="debits differ from credits")
     wire = _legs_payload(legs)
-    metadata = metadata or {}
-    fingerprint = _fingerprint(kind=kind, legs=wire, description=description, metadata=metadata)
     for leg, sent in zip(legs, wire, strict=True):
         if leg.ceiling is not None:
             sent["x"] = leg.ceiling
@@ -202,10 +194,9 @@ def transaction_post(
         "post",
         {
             "key": idempotency_key,
-            "fp": fingerprint,
             "kind": kind,
             "description": description,
-            "metadata": metadata,
+            "metadata": metadata or {},
             "effective_at": effective_at.isoformat() if effective_at else None,
             "by": created_by,
             "legs": wire,
@@ -262,7 +253,6 @@ def transaction_reverse(
         "post",
         {
             "key": idempotency_key,
-            "fp": _fingerprint(kind="reversal", reverses=str(transaction_id), description=reason),
             "kind": "reversal",
             "description": reason,
             "metadata": {},
@@ -288,8 +278,8 @@ def hold_create(
     """Reserve `amount` (a pending transfer): available drops now, posted does not."""
     if amount.amount <= 0:
         raise InvalidAmount(reason="amounts must be positive")
-    metadata = metadata or {}
     content = {
+        "key": idempotency_key,
         "debit": str(debit_account_id),
         "credit": str(credit_account_id),
         "amount": amount.amount,
@@ -297,11 +287,9 @@ def hold_create(
         "expires_at": expires_at.isoformat() if expires_at else None,
         "kind": kind,
         "description": description,
-        "metadata": metadata,
+        "metadata": metadata or {},
     }
-    result = _call(
-        "hold_create", {"key": idempotency_key, "fp": _fingerprint(**content), **content}
-    )
+    result = _call("hold_create", content)
     return HoldResult(UUID(result["hold_id"]), result["replayed"])
 
 
@@ -317,7 +305,6 @@ def hold_post(*, hold_id: UUID, amount: Money | None = None, created_by: str = "
             "hold": str(hold_id),
             "amount": amount.amount if amount else None,
             "key": f"hold:{hold_id}:post",
-            "fp": _fingerprint(hold=str(hold_id)),
             "by": created_by,
         },
     )

@@ -174,7 +174,7 @@ BEGIN
 END $$;
 
 
--- p: {key, fp, kind, description, metadata, effective_at, by, reverses, request_id, legs}
+-- p: {key, kind, description, metadata, effective_at, by, reverses, request_id, legs}
 CREATE OR REPLACE FUNCTION ledger_post(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE txn uuid; prior record; legs jsonb; ev jsonb; eff timestamptz;
 BEGIN
@@ -189,16 +189,27 @@ BEGIN
     END IF;
   END IF;
   eff := coalesce((p->>'effective_at')::timestamptz, now());
-  INSERT INTO ledger_transaction (id, idempotency_key, fingerprint, kind, description, metadata,
+  INSERT INTO ledger_transaction (id, idempotency_key, kind, description, metadata,
                                   effective_at, created_at, created_by, reverses_id)
-  VALUES (core_uuid7(), p->>'key', p->>'fp', p->>'kind', coalesce(p->>'description', ''),
+  VALUES (core_uuid7(), p->>'key', p->>'kind', coalesce(p->>'description', ''),
           coalesce(p->'metadata', '{}'::jsonb), eff, now(), coalesce(p->>'by', ''),
           (p->>'reverses')::uuid)
   ON CONFLICT (idempotency_key) DO NOTHING
   RETURNING id INTO txn;
   IF txn IS NULL THEN
-    SELECT id, fingerprint INTO prior FROM ledger_transaction WHERE idempotency_key = p->>'key';
-    IF prior.fingerprint <> p->>'fp' THEN
+    -- A retry is what was posted under the key, compared with it (legs in any order); the
+    -- time it takes effect is not part of it. Only retries pay for the comparison.
+    SELECT t.id, t.kind, t.description, t.metadata, t.reverses_id INTO prior
+      FROM ledger_transaction t WHERE t.idempotency_key = p->>'key';
+    IF (prior.kind, prior.description, prior.metadata, prior.reverses_id)
+       IS DISTINCT FROM (p->>'kind', coalesce(p->>'description', ''),
+                         coalesce(p->'metadata', '{}'::jsonb), (p->>'reverses')::uuid)
+       OR (SELECT array_agg(leg ORDER BY leg) FROM (
+             SELECT concat_ws('|', e.account_id, e.direction, e.amount, e.currency) leg
+             FROM ledger_entry e WHERE e.transaction_id = prior.id) posted)
+          IS DISTINCT FROM (SELECT array_agg(leg ORDER BY leg) FROM (
+             SELECT concat_ws('|', (x->>'a')::uuid, x->>'d', (x->>'m')::bigint, x->>'c') leg
+             FROM jsonb_array_elements(p->'legs') x) asked) THEN
       PERFORM ledger_fail('idempotency_key_reused', jsonb_build_object('transaction_id', prior.id));
     END IF;
     RETURN jsonb_build_object('transaction_id', prior.id, 'replayed', true, 'events', '[]'::jsonb);
@@ -216,7 +227,7 @@ BEGIN
                             'events', jsonb_build_array(ev));
 END $$;
 
--- p: {key, fp, debit, credit, amount, currency, expires_at, kind, description, metadata,
+-- p: {key, debit, credit, amount, currency, expires_at, kind, description, metadata,
 --     request_id}
 CREATE OR REPLACE FUNCTION ledger_hold_create(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE hid uuid; prior record; ds int; cs int; ev jsonb; amt bigint := (p->>'amount')::bigint;
@@ -233,17 +244,21 @@ BEGIN
   ds := ledger_pick_shard((p->>'debit')::uuid, p->>'key');
   cs := ledger_pick_shard((p->>'credit')::uuid, p->>'key');
   IF ds IS NULL OR cs IS NULL THEN PERFORM ledger_fail('account_not_found'); END IF;
-  INSERT INTO ledger_hold (id, idempotency_key, fingerprint, debit_account_id, debit_shard,
+  INSERT INTO ledger_hold (id, idempotency_key, debit_account_id, debit_shard,
     credit_account_id, credit_shard, amount, currency, status, expires_at, kind, description,
     metadata, created_at)
-  VALUES (core_uuid7(), p->>'key', p->>'fp', (p->>'debit')::uuid, ds,
+  VALUES (core_uuid7(), p->>'key', (p->>'debit')::uuid, ds,
     (p->>'credit')::uuid, cs, amt, p->>'currency', 'pending', (p->>'expires_at')::timestamptz,
     p->>'kind', coalesce(p->>'description', ''), coalesce(p->'metadata', '{}'::jsonb), now())
   ON CONFLICT (idempotency_key) DO NOTHING
   RETURNING id INTO hid;
   IF hid IS NULL THEN
-    SELECT id, fingerprint INTO prior FROM ledger_hold WHERE idempotency_key = p->>'key';
-    IF prior.fingerprint <> p->>'fp' THEN
+    SELECT * INTO prior FROM ledger_hold WHERE idempotency_key = p->>'key';
+    IF (prior.debit_account_id, prior.credit_account_id, prior.amount, prior.currency,
+        prior.expires_at, prior.kind, prior.description, prior.metadata)
+       IS DISTINCT FROM ((p->>'debit')::uuid, (p->>'credit')::uuid, amt, p->>'currency',
+        (p->>'expires_at')::timestamptz, p->>'kind', coalesce(p->>'description', ''),
+        coalesce(p->'metadata', '{}'::jsonb)) THEN
       PERFORM ledger_fail('idempotency_key_reused', jsonb_build_object('hold_id', prior.id));
     END IF;
     RETURN jsonb_build_object('hold_id', prior.id, 'replayed', true, 'events', '[]'::jsonb);
@@ -263,7 +278,7 @@ BEGIN
   RETURN jsonb_build_object('hold_id', hid, 'replayed', false, 'events', jsonb_build_array(ev));
 END $$;
 
--- p: {hold, amount|null, key, fp, by, request_id}. Lock order: hold, then shards.
+-- p: {hold, amount|null, key, by, request_id}. Lock order: hold, then shards.
 CREATE OR REPLACE FUNCTION ledger_hold_post(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE h record; txn uuid; amt bigint; legs jsonb; ev1 jsonb; ev2 jsonb;
 BEGIN
@@ -283,9 +298,9 @@ BEGIN
   IF amt <= 0 OR amt > h.amount THEN
     PERFORM ledger_fail('invalid_amount', jsonb_build_object('hold_amount', h.amount));
   END IF;
-  INSERT INTO ledger_transaction (id, idempotency_key, fingerprint, kind, description, metadata,
+  INSERT INTO ledger_transaction (id, idempotency_key, kind, description, metadata,
                                   effective_at, created_at, created_by)
-  VALUES (core_uuid7(), p->>'key', p->>'fp', h.kind, h.description,
+  VALUES (core_uuid7(), p->>'key', h.kind, h.description,
           h.metadata || jsonb_build_object('hold_id', h.id), now(), now(),
           coalesce(p->>'by', ''))
   ON CONFLICT (idempotency_key) DO NOTHING

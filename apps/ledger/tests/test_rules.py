@@ -55,9 +55,9 @@ def test_unbalanced_transaction_cannot_be_committed_even_by_raw_sql():
 
     def write_unbalanced():
         with transaction.atomic():
-            sql("""INSERT INTO ledger_transaction (id, idempotency_key, fingerprint, kind,
+            sql("""INSERT INTO ledger_transaction (id, idempotency_key, kind,
                      description, metadata, effective_at, created_at, created_by)
-                   VALUES ('00000000-0000-0000-0000-000000000001', 'raw', '', 'raw', '', '{}',
+                   VALUES ('00000000-0000-0000-0000-000000000001', 'raw', 'raw', '', '{}',
                            now(), now(), '')""")
             for account, direction, amount in [(alice, "D", 10), (bob, "C", 9)]:
                 sql(
@@ -76,9 +76,9 @@ def test_unbalanced_transaction_cannot_be_committed_even_by_raw_sql():
 @pytest.mark.django_db(transaction=True)
 def test_transaction_without_entries_cannot_be_committed():
     with pytest.raises(DatabaseError, match="unbalanced_transaction"), transaction.atomic():
-        sql("""INSERT INTO ledger_transaction (id, idempotency_key, fingerprint, kind,
+        sql("""INSERT INTO ledger_transaction (id, idempotency_key, kind,
                  description, metadata, effective_at, created_at, created_by)
-               VALUES (gen_random_uuid(), 'empty', '', 'raw', '', '{}', now(), now(), '')""")
+               VALUES (gen_random_uuid(), 'empty', 'raw', '', '{}', now(), now(), '')""")
     assert not Transaction.objects.filter(idempotency_key="empty").exists()
 
 
@@ -105,9 +105,9 @@ def test_a_transaction_is_reversed_at_most_once_by_constraint(posted):
     first = services.transaction_reverse(transaction_id=posted, idempotency_key="r1", reason="x")
     with pytest.raises(IntegrityError), transaction.atomic():
         sql(
-            """INSERT INTO ledger_transaction (id, idempotency_key, fingerprint, kind,
+            """INSERT INTO ledger_transaction (id, idempotency_key, kind,
                  description, metadata, effective_at, created_at, created_by, reverses_id)
-               VALUES (gen_random_uuid(), 'r2', '', 'reversal', '', '{}', now(), now(), '',
+               VALUES (gen_random_uuid(), 'r2', 'reversal', '', '{}', now(), now(), '',
                        %s)""",
             [posted],
         )
@@ -118,9 +118,9 @@ def test_a_transaction_is_reversed_at_most_once_by_constraint(posted):
 
 def test_idempotency_key_is_unique_in_the_database(posted):
     with pytest.raises(IntegrityError), transaction.atomic():
-        sql("""INSERT INTO ledger_transaction (id, idempotency_key, fingerprint, kind,
+        sql("""INSERT INTO ledger_transaction (id, idempotency_key, kind,
                  description, metadata, effective_at, created_at, created_by)
-               VALUES (gen_random_uuid(), 'raw-1', '', 'raw', '', '{}', now(), now(), '')""")
+               VALUES (gen_random_uuid(), 'raw-1', 'raw', '', '{}', now(), now(), '')""")
 
 
 def test_settled_hold_cannot_be_reopened_or_resized():
