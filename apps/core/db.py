@@ -17,16 +17,19 @@ import functools
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils.asyncio import async_unsafe
 from psycopg import errors, pq
 
 
 @async_unsafe
-def scalar(query: str, param: str) -> str:
-    """Run `query`, which has one `%s`, with `param`; the first row's first column, as text."""
+def scalar(query: str, param: str, connection: BaseDatabaseWrapper | None = None) -> str:
+    """Run `query`, which has one `%s`, with `param`; the first row's first column, as text.
+    `connection`: the default database's, if the caller has looked it up already."""
     # The connection looked up once: each attribute read through `django.db.connection`
     # looks it up again in a thread-and-task local (4 us each here, eight of them a call).
-    connection = connections[DEFAULT_DB_ALIAS]
+    if connection is None:
+        connection = connections[DEFAULT_DB_ALIAS]
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     connection.validate_no_broken_transaction()
@@ -46,10 +49,10 @@ def scalar(query: str, param: str) -> str:
 
 def _run(query: str, params: list[str], many: bool, context: dict[str, Any]) -> str:
     raw = context["connection"].connection
-    encoding = raw.info.encoding
     with raw.lock:
         result = raw.pgconn.exec_params(_libpq_form(query), [params[0].encode()])
     if result.status != pq.ExecStatus.TUPLES_OK:
+        encoding = raw.info.encoding
         if raw.pgconn.status == pq.ConnStatus.BAD:  # the connection failed, not the statement
             raise errors.OperationalError(result.get_error_message(encoding))
         raise errors.error_from_result(result, encoding=encoding)

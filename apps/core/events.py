@@ -16,6 +16,7 @@ from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from apps.core import context
 from apps.core.ids import uuid7
@@ -91,12 +92,15 @@ def publish(event: Event) -> UUID:
     return row[0]
 
 
-def dispatch_after_commit(event_id: UUID | str, event_type: str) -> None:
+def dispatch_after_commit(
+    event_id: UUID | str, event_type: str, connection: BaseDatabaseWrapper | None = None
+) -> None:
     """For outbox rows written by SQL (the ledger's posting functions): send after commit,
-    as publish() does. Outside a transaction the row is already committed: send now."""
+    as publish() does. Outside a transaction the row is already committed: send now.
+    `connection`: the default database's, if the caller has looked it up already."""
     from apps.core import relay  # the relay imports Celery; keep events import-light
 
-    conn = connections[DEFAULT_DB_ALIAS]
+    conn = connection if connection is not None else connections[DEFAULT_DB_ALIAS]
     if conn.in_atomic_block or not conn.get_autocommit():
         # robust: the change is committed by then; a failed send must not fail the caller,
         # the sweeper re-sends.

@@ -98,7 +98,9 @@ def _take() -> list[tuple[UUID | str, str]]:
 def send(batch: list[tuple[UUID | str, str]]) -> bool:
     """One broker message and one marking statement for a batch; False leaves the rows to the
     sweeper (broker or database away)."""
-    subscribed = [[str(pk), kind] for pk, kind in batch if handlers_for(kind)]
+    wanted = {kind for _, kind in batch}
+    wanted = {kind for kind in wanted if handlers_for(kind)}  # per type, not per event
+    subscribed = [[str(pk), kind] for pk, kind in batch if kind in wanted]
     try:
         if subscribed:
             from apps.core.tasks import dispatch_events

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.utils import timezone
 
 from apps.core import context, db
@@ -133,32 +133,49 @@ def _error_from(exc: DatabaseError) -> Exception:
 
 
 def _call(function: str, payload: dict[str, Any], savepoint: bool = True) -> dict[str, Any]:
-    payload["request_id"] = "" if context.request_id.get() == "-" else context.request_id.get()
+    request_id = context.request_id.get()
+    if request_id != "-":  # absent: the SQL writes ''
+        payload["request_id"] = request_id
+    # Looked up once for the call, the statement and the events (each lookup through
+    # `django.db.connection` goes through a thread-and-task local).
+    conn = connections[DEFAULT_DB_ALIAS]
     # Inside a caller's transaction a refusal must not poison it: use a savepoint, unless the
     # caller's transaction ends on any refusal anyway. Outside, the single statement is its
     # own transaction (no BEGIN/COMMIT round trips).
-    inside = connection.in_atomic_block
-    scope = transaction.atomic() if inside and savepoint else nullcontext()
+    scope = transaction.atomic() if savepoint and conn.in_atomic_block else nullcontext()
     try:
         with scope:
-            result = json.loads(db.scalar(_FUNCTIONS[function], json.dumps(payload)))
+            result = json.loads(db.scalar(_FUNCTIONS[function], json.dumps(payload), conn))
     except DatabaseError as exc:
         raise _error_from(exc) from exc
     for event in result["events"]:
-        dispatch_after_commit(event["id"], event["type"])
+        dispatch_after_commit(event["id"], event["type"], conn)
     return result
 
 
-def _legs_payload(legs: Sequence[Leg]) -> list[dict[str, Any]]:
-    return [
-        {
-            "a": str(leg.account_id),
-            "d": leg.direction,
-            "m": leg.amount.amount,
-            "c": leg.amount.currency,
-        }
-        for leg in legs
-    ]
+def _post(
+    wire: list[dict[str, Any]],
+    idempotency_key: str,
+    kind: str,
+    description: str,
+    metadata: dict[str, Any] | None,
+    effective_at: datetime | None,
+    created_by: str,
+    savepoint: bool,
+) -> PostingResult:
+    # Defaults are left out: the SQL reads an absent description, metadata, time or author
+    # as '', {}, now() and '', and a retry compares them so too.
+    payload: dict[str, Any] = {"key": idempotency_key, "kind": kind, "legs": wire}
+    if description:
+        payload["description"] = description
+    if metadata:
+        payload["metadata"] = metadata
+    if effective_at is not None:
+        payload["effective_at"] = effective_at.isoformat()
+    if created_by:
+        payload["by"] = created_by
+    result = _call("post", payload, savepoint=savepoint)
+    return PostingResult(UUID(result["transaction_id"]), result["replayed"])
 
 
 def transaction_post(
@@ -186,24 +203,20 @@ def transaction_post(
         totals[leg.amount.currency] = totals.get(leg.amount.currency, 0) + sign * leg.amount.amount
     if any(totals.values()):
         raise UnbalancedTransaction(reason="debits differ from credits")
-    wire = _legs_payload(legs)
-    for leg, sent in zip(legs, wire, strict=True):
+    wire = []
+    for leg in legs:
+        sent = {
+            "a": str(leg.account_id),
+            "d": leg.direction,
+            "m": leg.amount.amount,
+            "c": leg.amount.currency,
+        }
         if leg.ceiling is not None:
             sent["x"] = leg.ceiling
-    result = _call(
-        "post",
-        {
-            "key": idempotency_key,
-            "kind": kind,
-            "description": description,
-            "metadata": metadata or {},
-            "effective_at": effective_at.isoformat() if effective_at else None,
-            "by": created_by,
-            "legs": wire,
-        },
-        savepoint=savepoint,
+        wire.append(sent)
+    return _post(
+        wire, idempotency_key, kind, description, metadata, effective_at, created_by, savepoint
     )
-    return PostingResult(UUID(result["transaction_id"]), result["replayed"])
 
 
 def transfer_post(
@@ -218,14 +231,15 @@ def transfer_post(
     created_by: str = "",
 ) -> PostingResult:
     """Move `amount` from one account to another (debit one, credit the other)."""
-    return transaction_post(
-        legs=[Leg(debit_account_id, "D", amount), Leg(credit_account_id, "C", amount)],
-        idempotency_key=idempotency_key,
-        kind=kind,
-        description=description,
-        metadata=metadata,
-        created_by=created_by,
-    )
+    if amount.amount <= 0:
+        raise InvalidAmount(reason="amounts must be positive")
+    # Balanced by construction: its two legs go straight to the wire.
+    minor, currency = amount.amount, amount.currency
+    wire = [
+        {"a": str(debit_account_id), "d": "D", "m": minor, "c": currency},
+        {"a": str(credit_account_id), "d": "C", "m": minor, "c": currency},
+    ]
+    return _post(wire, idempotency_key, kind, description, metadata, None, created_by, True)
 
 
 def transaction_reverse(
