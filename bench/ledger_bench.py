@@ -9,7 +9,8 @@ that all debit the one (sharded) bank clearing account. Baseline: the equivalent
 raw SQL in pgbench on the same database (lock two rows in id order, insert one transaction and
 two entries, update two balances). Runs the baseline and the cases in interleaved rounds and
 prints each run's transfers/s, p50/p99 latency and machine CPU, then the medians and their
-ratios, and checks conservation with ledger_verify afterwards.
+ratios, and checks conservation with ledger_verify afterwards. With each run, the CPU a
+transfer costs PostgreSQL's processes and the clients (pgbench, or our Python workers).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -137,6 +139,50 @@ def cpu_busy_seconds() -> float:
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
+class CpuSplit(threading.Thread):
+    """Samples the CPU time of PostgreSQL's processes and of the clients (pgbench, Python)
+    every quarter second, from every thread's schedstat. A window inside the measurement, not
+    its ends: pgbench's backends exit with it, and their time with them."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.samples: list[tuple[float, dict[str, int]]] = []
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.25):
+            self.samples.append((time.perf_counter(), self.read()))
+
+    @staticmethod
+    def read() -> dict[str, int]:
+        totals = {"postgres": 0, "client": 0}
+        for task in Path("/proc").glob("[0-9]*/task/[0-9]*"):
+            try:
+                comm = (task / "comm").read_text().strip()
+                if comm == "postgres":
+                    group = "postgres"
+                elif comm == "pgbench" or comm.startswith("python"):
+                    group = "client"
+                else:
+                    continue
+                totals[group] += int((task / "schedstat").read_text().split()[0])
+            except (OSError, ValueError, IndexError):
+                continue  # the task ended while we read it
+        return totals
+
+    def per_transfer(self, start: float, end: float, tps: float) -> dict[str, float]:
+        """Microseconds a transfer over the middle 60% of [start, end]."""
+        self.done.set()
+        self.join()
+        inside = [s for s in self.samples if start + 0.2 * (end - start) <= s[0]]
+        inside = [s for s in inside if s[0] <= end - 0.2 * (end - start)]
+        if len(inside) < 2:
+            return {"postgres": float("nan"), "client": float("nan")}
+        (t0, first), (t1, last) = inside[0], inside[-1]
+        transfers = tps * (t1 - t0)
+        return {group: (last[group] - first[group]) / 1000 / transfers for group in first}
+
+
 def settle(url: str, *, vacuum: bool = True) -> None:
     """A checkpoint before every measurement (and for our cases a VACUUM ANALYZE), so that no
     checkpoint or autovacuum left over lands on one case's few seconds (one run swung from
@@ -165,15 +211,19 @@ def run_case(
             worker, [(url, case, ids, warmup, per, n, barrier) for n in range(workers)]
         )
         barrier.wait()
+        split = CpuSplit()
+        split.start()
         start, busy = time.perf_counter(), cpu_busy_seconds()
         latencies = [x for chunk in result.get() for x in chunk]
-        elapsed, busy = time.perf_counter() - start, cpu_busy_seconds() - busy
+        end, busy = time.perf_counter(), cpu_busy_seconds() - busy
     latencies.sort()
+    tps = len(latencies) / (end - start)
     return {
-        "tps": len(latencies) / elapsed,
+        "tps": tps,
         "p50": statistics.median(latencies) * 1000,
         "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000,
-        "cpu": busy / (elapsed * os.cpu_count()),
+        "cpu": busy / ((end - start) * os.cpu_count()),
+        **split.per_transfer(start, end, tps),
     }
 
 
@@ -222,16 +272,19 @@ def baseline(url: str, workers: int, seconds: int) -> dict[str, float]:
     try:
         warmup = str(max(1, seconds // 4))
         subprocess.run([*command, "-T", warmup, url], capture_output=True, check=True)
+        split = CpuSplit()
+        split.start()
         busy, start = cpu_busy_seconds(), time.perf_counter()
         out = subprocess.run(
             [*command, "-T", str(seconds), url], capture_output=True, text=True, check=True
         ).stdout
-        busy = (cpu_busy_seconds() - busy) / ((time.perf_counter() - start) * os.cpu_count())
+        end = time.perf_counter()
+        busy = (cpu_busy_seconds() - busy) / ((end - start) * os.cpu_count())
     finally:
         os.unlink(script.name)
     tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
     latency = float(re.search(r"latency average = ([\d.]+) ms", out).group(1))
-    return {"tps": tps, "avg": latency, "cpu": busy}
+    return {"tps": tps, "avg": latency, "cpu": busy, **split.per_transfer(start, end, tps)}
 
 
 def main() -> None:
@@ -265,7 +318,8 @@ def main() -> None:
             runs[case].append(r)
             print(
                 f"  {names[case]:<44} {r['tps']:>7,.0f} transfers/s  {latency}  "
-                f"cpu busy {r['cpu']:.0%}",
+                f"cpu busy {r['cpu']:.0%}, a transfer: PostgreSQL {r['postgres']:.0f} us, "
+                f"client {r['client']:.0f} us",
                 flush=True,
             )
     tps = {case: statistics.median(r["tps"] for r in runs[case]) for case in names}
@@ -273,6 +327,10 @@ def main() -> None:
     for case in names:
         low, high = min(r["tps"] for r in runs[case]), max(r["tps"] for r in runs[case])
         print(f"  {names[case]:<44} {tps[case]:>7,.0f} transfers/s  ({low:,.0f}-{high:,.0f})")
+    print("\nCPU a transfer, medians (PostgreSQL's processes + the clients'):")
+    for case in names:
+        pg, client = (statistics.median(r[k] for r in runs[case]) for k in ("postgres", "client"))
+        print(f"  {names[case]:<44} {pg:>5.0f} + {client:>4.0f} = {pg + client:>5.0f} us")
     a = tps["a"]
     print(f"\nratio (a) / raw-SQL baseline: {a / tps['base']:.0%}  (target >= 50%)")
     print(f"ratio (b) / (a):              {tps['b'] / a:.0%}  (target >= 50%)")
