@@ -98,8 +98,7 @@ def _take() -> list[tuple[UUID | str, str]]:
 def send(batch: list[tuple[UUID | str, str]]) -> bool:
     """One broker message and one marking statement for a batch; False leaves the rows to the
     sweeper (broker or database away)."""
-    wanted = {kind for _, kind in batch}
-    wanted = {kind for kind in wanted if handlers_for(kind)}  # per type, not per event
+    wanted = {kind for kind in {kind for _, kind in batch} if handlers_for(kind)}  # per type
     subscribed = [[str(pk), kind] for pk, kind in batch if kind in wanted]
     try:
         if subscribed:

@@ -153,6 +153,11 @@ def _call(function: str, payload: dict[str, Any], savepoint: bool = True) -> dic
     return result
 
 
+def _wire_leg(account_id: UUID, direction: str, amount: Money) -> dict[str, Any]:
+    """A leg as ledger_post() reads it."""
+    return {"a": str(account_id), "d": direction, "m": amount.amount, "c": amount.currency}
+
+
 def _post(
     wire: list[dict[str, Any]],
     idempotency_key: str,
@@ -205,12 +210,7 @@ def transaction_post(
         raise UnbalancedTransaction(reason="debits differ from credits")
     wire = []
     for leg in legs:
-        sent = {
-            "a": str(leg.account_id),
-            "d": leg.direction,
-            "m": leg.amount.amount,
-            "c": leg.amount.currency,
-        }
+        sent = _wire_leg(leg.account_id, leg.direction, leg.amount)
         if leg.ceiling is not None:
             sent["x"] = leg.ceiling
         wire.append(sent)
@@ -234,11 +234,7 @@ def transfer_post(
     if amount.amount <= 0:
         raise InvalidAmount(reason="amounts must be positive")
     # Balanced by construction: its two legs go straight to the wire.
-    minor, currency = amount.amount, amount.currency
-    wire = [
-        {"a": str(debit_account_id), "d": "D", "m": minor, "c": currency},
-        {"a": str(credit_account_id), "d": "C", "m": minor, "c": currency},
-    ]
+    wire = [_wire_leg(debit_account_id, "D", amount), _wire_leg(credit_account_id, "C", amount)]
     return _post(wire, idempotency_key, kind, description, metadata, None, created_by, True)
 
 
