@@ -1,4 +1,5 @@
-"""The ledger in the back office: read-only history, and maker-checker adjustments."""
+"""The ledger in the back office: read-only history, maker-checker adjustments and the
+supported currencies."""
 
 from decimal import Decimal
 from typing import Any
@@ -19,6 +20,7 @@ from apps.ledger.models import (
     Adjustment,
     AdjustmentStatus,
     Checkpoint,
+    Currency,
     Entry,
     Hold,
     Transaction,
@@ -227,6 +229,52 @@ class AdjustmentAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{adjustment.pk}: {verb}.", messages.SUCCESS)
 
 
+class CurrencyForm(forms.ModelForm):
+    code = forms.ChoiceField(choices=[(c, c) for c in sorted(EXPONENTS)])
+
+    class Meta:
+        model = Currency
+        fields = ("code",)
+
+
+@admin.register(Currency)
+class CurrencyAdmin(admin.ModelAdmin):
+    """Which currencies customers may hold and pay in. Adding or enabling one goes through
+    `currency_enable`, which creates its system accounts in the same transaction."""
+
+    form = CurrencyForm
+    list_display = ("code", "enabled", "created_at", "updated_at")
+    list_filter = ("enabled",)
+    actions = ("enable", "disable")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return () if obj is None else ("code", "enabled", "created_at", "updated_at")
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return ("code",) if obj is None else self.get_readonly_fields(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # accounts and wallets are in it: disable instead
+
+    def save_model(self, request: HttpRequest, obj: Currency, form: Any, change: bool) -> None:
+        services.currency_enable(code=obj.code)
+
+    @admin.action(description="Enable (creates its system accounts)", permissions=["change"])
+    def enable(self, request: HttpRequest, queryset: QuerySet[Currency]) -> None:
+        for code in queryset.values_list("code", flat=True):
+            created = services.currency_enable(code=code)
+            self.message_user(request, f"{code}: enabled, {created} accounts created.")
+
+    @admin.action(
+        description="Disable (existing money can still move and leave)", permissions=["change"]
+    )
+    def disable(self, request: HttpRequest, queryset: QuerySet[Currency]) -> None:
+        for code in queryset.values_list("code", flat=True):
+            services.currency_disable(code=code)
+            self.message_user(request, f"{code}: disabled.")
+
+
 # Staff changes are logged with who, when and before/after (viewable by superusers).
+auditlog.register(Currency)
 auditlog.register(Adjustment)
 auditlog.register(Account, include_fields=["status"])

@@ -1,5 +1,5 @@
-"""The chart of system accounts: the same definition for the data migration and for
-`manage.py ledger_bootstrap` (which also picks up currencies added to settings later)."""
+"""The chart of system accounts: the same definition for the data migrations and for
+`manage.py ledger_bootstrap` and `currency_enable` (the currencies are the Currency table's)."""
 
 from dataclasses import dataclass
 

@@ -27,6 +27,10 @@ class CurrencyMismatch(LedgerError):
     code, message = "currency_mismatch", "The amount's currency differs from the account's."
 
 
+class CurrencyNotSupported(LedgerError):
+    code, message = "currency_not_supported", "This currency is not supported."
+
+
 class BalanceRuleViolated(LedgerError):
     code, message = "balance_rule_violated", "The posting would break the account's balance rule."
 

@@ -315,3 +315,23 @@ class Adjustment(models.Model):
 
     def __str__(self) -> str:
         return f"adjustment {self.amount} {self.currency} ({self.status})"
+
+
+class Currency(models.Model):
+    """A currency the platform books. A row exists once its system accounts (clearing, fees,
+    suspense...) do; `enabled`: customers may open wallets and pay in. A disabled currency
+    still lets money already in it move and leave, so disabling never traps a balance."""
+
+    code = models.CharField(max_length=3, primary_key=True)
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "currencies"
+        constraints = [
+            models.CheckConstraint(condition=Q(code__regex=r"^[A-Z]{3}$"), name="currency_code")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({'enabled' if self.enabled else 'disabled'})"

@@ -14,8 +14,16 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from apps.core.money import Money
-from apps.ledger.errors import AccountNotFound, TransactionNotFound
-from apps.ledger.models import Account, AccountType, Entry, Hold, HoldStatus, Transaction
+from apps.ledger.errors import AccountNotFound, CurrencyNotSupported, TransactionNotFound
+from apps.ledger.models import (
+    Account,
+    AccountType,
+    Currency,
+    Entry,
+    Hold,
+    HoldStatus,
+    Transaction,
+)
 
 # Debit-normal accounts show debits - credits; the others (wallets are liabilities) show
 # credits - debits. Stored running balances are always credits - debits.
@@ -132,6 +140,24 @@ def system_account_id(*, purpose: str, currency: str, provider: str | None = Non
     """E.g. ("bank_clearing", "EUR", "simulated"), ("fees_income", "EUR")."""
     parts = [purpose, provider, currency] if provider else [purpose, currency]
     return account_id_by_code(code=":".join(parts))
+
+
+def currency_supported(*, code: str, incoming: bool = True) -> bool:
+    """Whether money in `code` can be booked: its system accounts exist. `incoming`: also
+    whether customers may bring new money in (open a wallet, deposit): it is enabled."""
+    enabled = Currency.objects.filter(code=code).values_list("enabled", flat=True).first()
+    return enabled is not None and (enabled or not incoming)
+
+
+def currency_check(*, code: str, incoming: bool = True) -> None:
+    """Refuse, before anything is written, money the ledger could not book (see above)."""
+    if not currency_supported(code=code, incoming=incoming):
+        raise CurrencyNotSupported(currency=code)
+
+
+def currency_codes() -> list[str]:
+    """Every currency with system accounts, enabled or not."""
+    return list(Currency.objects.order_by("code").values_list("code", flat=True))
 
 
 _BALANCE_SQL = """

@@ -28,6 +28,7 @@ from apps.ledger.errors import (  # re-exported: other apps catch them from here
     AlreadyReversed,
     BalanceCeilingExceeded,
     CurrencyMismatch,
+    CurrencyNotSupported,
     IdempotencyKeyReused,
     InsufficientFunds,
     InvalidAmount,
@@ -44,6 +45,7 @@ from apps.ledger.models import (
     AdjustmentStatus,
     Balance,
     BalanceRule,
+    Currency,
     Entry,
     Hold,
     HoldStatus,
@@ -59,6 +61,7 @@ __all__ = [
     "AccountClosed",
     "AccountFrozen",
     "BalanceCeilingExceeded",
+    "CurrencyNotSupported",
     "IdempotencyKeyReused",
     "InsufficientFunds",
     "Leg",
@@ -79,6 +82,8 @@ __all__ = [
     "adjustment_approve",
     "adjustment_reject",
     "chart_ensure",
+    "currency_enable",
+    "currency_disable",
     "checkpoint_seal",
     "checkpoints_seal_due",
     "verify",
@@ -384,9 +389,44 @@ def account_set_status(*, account_id: UUID, status: str) -> None:
 
 
 def chart_ensure() -> int:
-    """Create missing system accounts for the configured currencies and providers."""
+    """Create missing system accounts for every currency of the Currency table and the
+    configured providers. A database without any currency (new, or flushed by a test) starts
+    with LEDGER_CURRENCIES."""
     with transaction.atomic():
-        return chart.ensure(Account, Balance, settings.LEDGER_CURRENCIES, settings.LEDGER_PROVIDERS)
+        if not Currency.objects.exists():
+            Currency.objects.bulk_create(
+                [Currency(code=code) for code in settings.LEDGER_CURRENCIES],
+                ignore_conflicts=True,
+            )
+        codes = list(Currency.objects.order_by("code").values_list("code", flat=True))
+        return chart.ensure(Account, Balance, codes, settings.LEDGER_PROVIDERS)
+
+
+@transaction.atomic
+def currency_enable(*, code: str) -> int:
+    """Let customers open wallets and pay in `code`: its system accounts are created in the
+    same transaction, so no wallet exists in a currency the ledger cannot book. Idempotent;
+    returns how many accounts were new."""
+    Money(0, code)  # an ISO 4217 code we know the decimal places of
+    currency = Currency.objects.select_for_update().filter(code=code).first() or Currency(code=code)
+    created = chart.ensure(Account, Balance, [code], settings.LEDGER_PROVIDERS)
+    if currency._state.adding or not currency.enabled:
+        currency.enabled = True
+        currency.full_clean()
+        currency.save()  # through save(): the audit log records who changed it
+    return created
+
+
+@transaction.atomic
+def currency_disable(*, code: str) -> None:
+    """No new wallets or deposits in `code`; its accounts stay, so money already in it can
+    still move and leave (withdrawals)."""
+    currency = Currency.objects.select_for_update().filter(code=code).first()
+    if currency is None:
+        raise CurrencyNotSupported(currency=code)
+    if currency.enabled:
+        currency.enabled = False
+        currency.save(update_fields=["enabled", "updated_at"])
 
 
 @transaction.atomic

@@ -73,6 +73,8 @@ def funding_source_add(
     iban = iban.replace(" ", "").upper()
     if not _iban_valid(iban):
         raise errors.InvalidIban()
+    # A disabled currency's bank accounts may still be linked: they are how its money leaves.
+    ledger_selectors.currency_check(code=currency, incoming=False)
     fingerprint = hashlib.sha256(iban.encode()).hexdigest()
     if FundingSource.objects.filter(
         user_id=user_id, fingerprint=fingerprint, removed_at__isnull=True
@@ -117,6 +119,18 @@ def _source(user_id: int, source_id: UUID, lock: bool = False) -> FundingSource:
 
 
 # --- creating payments ------------------------------------------------------------------------
+
+
+def _bank_account_checked(source: FundingSource, amount: Money, incoming: bool) -> None:
+    """The ledger can book the payment (see `currency_check`) and the bank account is in its
+    currency: the provider would otherwise collect or pay out money of another currency."""
+    ledger_selectors.currency_check(code=amount.currency, incoming=incoming)
+    if source.currency != amount.currency:
+        raise wallets_services.CurrencyMismatch(
+            "The bank account is in another currency than the payment.",
+            funding_source_currency=source.currency,
+            currency=amount.currency,
+        )
 
 
 def _clearing(provider: str, currency: str) -> UUID:
@@ -209,6 +223,7 @@ def deposit_create(
     if found:
         return found.pk
     source = _source(user_id, funding_source_id)
+    _bank_account_checked(source, amount, incoming=True)
     account = wallets_services.receive_check(wallet_id=wallet_id, user_id=user_id, amount=amount)
     payment, decision = _assessed_payment(
         direction=Payment.Direction.DEPOSIT,
@@ -233,6 +248,7 @@ def withdrawal_create(
     if not kyc_selectors.can_withdraw(user_id=user_id):
         raise errors.WithdrawalsNotAllowed()
     source = _source(user_id, funding_source_id)
+    _bank_account_checked(source, amount, incoming=False)
     account = wallets_services.spend_reserve(wallet_id=wallet_id, user_id=user_id, amount=amount)
     payment, decision = _assessed_payment(
         direction=Payment.Direction.WITHDRAWAL,

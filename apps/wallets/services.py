@@ -69,6 +69,8 @@ def wallet_create(
 ) -> UUID:
     """Open a wallet backed by a new no-overdraft ledger account."""
     Money(0, currency)  # refuses unknown currencies
+    # Money paid into a wallet the ledger has no system accounts for could never be booked.
+    ledger_selectors.currency_check(code=currency)
     wallet_id = uuid4()
     account_id = ledger_services.account_create(
         code=f"wallet:{wallet_id}",

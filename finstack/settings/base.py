@@ -308,7 +308,8 @@ LOGGING = {
 }
 
 # --- Ledger -----------------------------------------------------------------------------------
-# System accounts (clearing per provider and currency, fees, suspense...) exist for these.
+# The currencies a new database starts with. Afterwards the ledger's Currency table decides
+# (operations enable one in the admin, which creates its system accounts).
 LEDGER_CURRENCIES = env.list("LEDGER_CURRENCIES", default=["EUR", "USD", "GBP"])
 LEDGER_PROVIDERS = env.list("LEDGER_PROVIDERS", default=["simulated"])
 CELERY_BEAT_SCHEDULE |= {

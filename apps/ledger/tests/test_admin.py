@@ -44,7 +44,16 @@ def history():
 
 @pytest.mark.parametrize(
     "model",
-    ["account", "transaction", "entry", "hold", "checkpoint", "verificationreport", "adjustment"],
+    [
+        "account",
+        "transaction",
+        "entry",
+        "hold",
+        "checkpoint",
+        "verificationreport",
+        "adjustment",
+        "currency",
+    ],
 )
 def test_every_ledger_changelist_renders(superuser_client, history, model):
     assert superuser_client.get(f"/admin/ledger/{model}/").status_code == 200

@@ -13,6 +13,7 @@ from apps.core.api.fields import CurrencyField, MinorUnitsField
 from apps.core.api.pagination import CursorPagination, page_of
 from apps.core.idempotency import IdempotencyKeyReused, idempotent
 from apps.core.money import Money
+from apps.ledger.services import CurrencyNotSupported
 from apps.payments import errors, selectors, services
 from apps.wallets import services as wallets_services
 
@@ -31,7 +32,12 @@ class FundingSourceSerializer(serializers.Serializer):
 
 
 class FundingSourceListApi(APIView):
-    domain_errors = (errors.InvalidIban, errors.FundingSourceExists, errors.ProviderUnavailable)
+    domain_errors = (
+        errors.InvalidIban,
+        errors.FundingSourceExists,
+        errors.ProviderUnavailable,
+        CurrencyNotSupported,
+    )
 
     def get_permissions(self) -> list:
         # Adding a way for money to leave needs two-factor and a recent login.
@@ -107,7 +113,8 @@ PAYMENT_ERRORS = (
     errors.RiskDenied,
     wallets_services.WalletNotFound,
     wallets_services.WalletClosed,
-    wallets_services.CurrencyMismatch,
+    wallets_services.CurrencyMismatch,  # also: the bank account is in another currency
+    CurrencyNotSupported,
     wallets_services.NotAllowedToSend,
     wallets_services.LimitExceeded,
     IdempotencyKeyReused,

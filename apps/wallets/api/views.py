@@ -13,7 +13,7 @@ from apps.core.api.fields import CurrencyField, MinorUnitsField
 from apps.core.api.pagination import page_of
 from apps.core.idempotency import idempotent
 from apps.core.money import Money
-from apps.ledger.services import IdempotencyKeyReused, InsufficientFunds
+from apps.ledger.services import CurrencyNotSupported, IdempotencyKeyReused, InsufficientFunds
 from apps.wallets import errors, selectors, services
 
 
@@ -36,7 +36,7 @@ class WalletSerializer(serializers.Serializer):
 
 
 class WalletListApi(APIView):
-    domain_errors = (errors.WalletExists,)
+    domain_errors = (errors.WalletExists, CurrencyNotSupported)
 
     class InputSerializer(serializers.Serializer):
         currency = CurrencyField()

@@ -6,7 +6,10 @@ from apps.ledger.errors import AccountNotFound
 
 
 class Command(BaseCommand):
-    help = "Create the missing system accounts (idempotent); --dry-run only lists them."
+    help = (
+        "Create the missing system accounts of every supported currency (the Currency table)"
+        " and provider (idempotent); --dry-run only lists them."
+    )
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument("--dry-run", action="store_true", help="list, write nothing")
@@ -14,7 +17,7 @@ class Command(BaseCommand):
     def handle(self, *args: object, dry_run: bool = False, **options: object) -> None:
         missing = []
         for spec, _currency in chart.system_accounts(
-            settings.LEDGER_CURRENCIES, settings.LEDGER_PROVIDERS
+            selectors.currency_codes() or settings.LEDGER_CURRENCIES, settings.LEDGER_PROVIDERS
         ):
             try:
                 selectors.account_id_by_code(code=spec.code)
