@@ -16,6 +16,7 @@ from import_export.admin import ExportMixin, ImportExportModelAdmin
 
 from apps.core.admin import ReadOnlyAdmin
 from apps.core.errors import DomainError
+from apps.core.exports import SafeExportMixin
 from apps.kyc import services
 from apps.kyc.models import (
     Case,
@@ -45,7 +46,7 @@ class TierAdmin(admin.ModelAdmin):
 
 
 @admin.register(CustomerTier)
-class CustomerTierAdmin(ExportMixin, admin.ModelAdmin):
+class CustomerTierAdmin(SafeExportMixin, ExportMixin, admin.ModelAdmin):
     list_display = ("user", "tier", "changed_at")
     list_filter = ("tier",)
     search_fields = ("user__email",)
@@ -281,7 +282,7 @@ class CaseAdmin(ReadOnlyAdmin):
 
 
 @admin.register(WatchlistEntry)
-class WatchlistAdmin(ImportExportModelAdmin):
+class WatchlistAdmin(SafeExportMixin, ImportExportModelAdmin):
     list_display = ("name", "list_name", "country", "date_of_birth")
     list_filter = ("list_name",)
     search_fields = ("name",)

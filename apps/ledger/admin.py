@@ -13,6 +13,7 @@ from import_export.admin import ExportMixin
 
 from apps.core.admin import ReadOnlyAdmin
 from apps.core.errors import DomainError
+from apps.core.exports import SafeExportMixin
 from apps.core.money import EXPONENTS, Money, MoneyError
 from apps.ledger import selectors, services
 from apps.ledger.models import (
@@ -71,7 +72,7 @@ class EntryInline(EntryAmounts, admin.TabularInline):
 
 
 @admin.register(Transaction)
-class TransactionAdmin(ExportMixin, ReadOnlyAdmin):
+class TransactionAdmin(SafeExportMixin, ExportMixin, ReadOnlyAdmin):
     list_display = ("id", "kind", "description", "created_at", "effective_at", "reverses")
     list_filter = ("kind", "created_at")
     search_fields = ("=id", "idempotency_key", "description")

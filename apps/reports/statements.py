@@ -6,12 +6,14 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from apps.core.exports import spreadsheet_safe
 from apps.core.money import Money
 
 
@@ -36,9 +38,19 @@ def _money(amount: int, currency: str) -> str:
     return str(Money(amount, currency))
 
 
+class _SafeWriter:
+    """Transfer notes are written by the sender and read by the recipient in a spreadsheet."""
+
+    def __init__(self, writer: Any) -> None:
+        self._writer = writer
+
+    def writerow(self, row: list) -> None:
+        self._writer.writerow([spreadsheet_safe(cell) for cell in row])
+
+
 def as_csv(statement: Statement) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = _SafeWriter(csv.writer(out))
     writer.writerow(["date", "transaction", "kind", "description", "amount", "balance", "currency"])
     writer.writerow(
         [

@@ -64,3 +64,9 @@ def pdf() -> bytes:
 
 def verified_phone(user_id: int, phone: str = "+4915112340000") -> None:
     get_user_model().objects.filter(pk=user_id).update(phone=phone, phone_verified=True)
+
+
+def watchlist_entry(name: str, list_name: str = "EU sanctions") -> None:
+    from apps.kyc.models import WatchlistEntry
+
+    WatchlistEntry.objects.create(name=name, list_name=list_name)
