@@ -9,6 +9,8 @@ Keys are scoped per user. The claim is one INSERT ... ON CONFLICT committed befo
 runs, so racing duplicates get the replay or a 409, never a unique-violation 500. Business
 refusals (DomainError) are stored and replayed; invalid input and crashes release the key so
 the client can retry it.
+Money endpoints read JSON bodies only: any other media type is 415 `unsupported_media_type`
+before a record is claimed, so a multipart or form body never reaches the jsonb record.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.core.api.parsers import JSONParser
 from apps.core.errors import Conflict, DomainError
 from apps.core.models import IdempotencyRecord
 
@@ -114,6 +117,9 @@ def idempotent(method: Callable[..., Response]) -> Callable[..., Response]:
         key = request.headers.get(HEADER, "")
         if not _VALID_KEY.match(key):
             raise IdempotencyKeyRequired()
+        # Whatever the view or the settings allow: a money request is JSON, checked by the
+        # parser that refuses text PostgreSQL cannot store.
+        request.parsers = [JSONParser()]
         body = _canonical(request.data)
         endpoint = f"{request.method} {request.path}"
         digest = hashlib.sha256(json.dumps([endpoint, body], sort_keys=True).encode()).hexdigest()
@@ -149,6 +155,7 @@ def idempotent(method: Callable[..., Response]) -> Callable[..., Response]:
         return response
 
     wrapper.domain_errors = IDEMPOTENCY_ERRORS  # type: ignore[attr-defined]
+    wrapper.json_only = True  # type: ignore[attr-defined]  # read by the schema
     return wrapper
 
 

@@ -202,7 +202,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "apps.core.api.parsers.JSONParser",  # refuses NUL, lone surrogates, deep nesting
-        "rest_framework.parsers.MultiPartParser",
+        "apps.core.api.parsers.MultiPartParser",  # the same refusals, per field
     ],
     "DEFAULT_THROTTLE_CLASSES": [
         # anon or user, plus a view's `throttle_scope`: one Redis round trip for all

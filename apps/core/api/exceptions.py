@@ -33,6 +33,9 @@ def _describe(exc: exceptions.APIException, data: Any) -> tuple[str, str, dict[s
     if isinstance(exc, exceptions.ValidationError):
         details = data if isinstance(data, dict) else {"non_field_errors": data}
         return "validation_error", "The request is invalid.", details
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        # DRF's message echoes the client's Content-Type (boundary included): keep ours stable.
+        return "unsupported_media_type", "This media type is not accepted here.", {}
     if isinstance(exc, exceptions.Throttled):
         details = {"retry_after": exc.wait and int(exc.wait + 0.999)}
         return "throttled", "Too many requests; retry later.", details

@@ -22,6 +22,7 @@ _DESCRIPTIONS = {
     404: "Not found",
     409: "Conflict",
     413: "Request body too large",
+    415: "Unsupported media type",
     422: "Business rule refused the request",
     429: "Throttled (see Retry-After)",
     500: "Internal error",
@@ -63,6 +64,7 @@ class AutoSchema(SpectacularAutoSchema):
         if self.method in ("POST", "PUT", "PATCH"):
             codes[400] = {"validation_error", "parse_error"}
             codes[413] = {"request_too_large"}
+            codes[415] = {"unsupported_media_type"}
         if self.method in ("GET",) and (self._is_list_view() or self._is_cursor_page()):
             codes.setdefault(404, set()).add("not_found")  # an invalid cursor
         if "{" in self.path:  # a path parameter: no such row, or one the user may not see
@@ -84,6 +86,13 @@ class AutoSchema(SpectacularAutoSchema):
         for error in errors:
             codes.setdefault(error.http_status, set()).add(error.code)
         return codes
+
+    def map_parsers(self) -> list[str]:
+        """Money endpoints (`@idempotent`) read JSON only, whatever the view's parsers."""
+        handler = getattr(self.view, self.method.lower(), None)
+        if getattr(handler, "json_only", False):
+            return ["application/json"]
+        return super().map_parsers()
 
     def _page_fields(self) -> set[str]:
         """The fields of a page answer (`page_of(...)`: results and its links), else empty."""
