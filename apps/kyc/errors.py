@@ -37,6 +37,14 @@ class CaseNotOpen(Conflict):
     code, message = "case_not_open", "There is no case you can change right now."
 
 
+class IdentityLocked(Conflict):
+    code = "identity_locked"
+    message = (
+        "These details were verified and cannot be edited; send the change with "
+        '"reverify": true to open a new verification case.'
+    )
+
+
 class IllegalCaseTransition(Conflict):
     code, message = "illegal_case_transition", "The case cannot move to that state from here."
 

@@ -91,14 +91,66 @@ def tiers_ensure() -> None:
 # --- customer side --------------------------------------------------------------------------
 
 
+# What an approved case verified: the identity (screened by name and date of birth) from tier
+# 1 on, the address (proof of address) at tier 2. Changing one needs a new case.
+IDENTITY_FIELDS = ("legal_first_name", "legal_last_name", "date_of_birth", "nationality")
+ADDRESS_FIELDS = ("address_line", "postal_code", "city", "country")
+
+
+def _verified_fields(user_id: int) -> tuple[str, ...]:
+    levels = Case.objects.filter(user_id=user_id, state=S.APPROVED).values_list(
+        "target_tier_id", flat=True
+    )
+    top = max(levels, default=0)
+    if top >= 2:
+        return IDENTITY_FIELDS + ADDRESS_FIELDS
+    return IDENTITY_FIELDS if top >= 1 else ()
+
+
 @transaction.atomic
-def profile_save(*, user_id: int, **fields: Any) -> None:
+def profile_save(*, user_id: int, reverify: bool = False, **fields: Any) -> None:
+    """Create or replace the profile. Once a case is approved, the fields it verified are
+    locked (409 `identity_locked`); with `reverify` the change is accepted and the approval it
+    invalidates ends: the tier drops to what is still verified and a new draft case opens,
+    both written to the trail."""
     born: date = fields["date_of_birth"]
     today = timezone.now().date()
     age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
     if age < 18:
         raise errors.TooYoung()
+    profile = Profile.objects.select_for_update().filter(user_id=user_id).first()
+    locked = _verified_fields(user_id) if profile else ()
+    changed = [name for name in locked if getattr(profile, name) != fields[name]]
+    if changed and not reverify:
+        raise errors.IdentityLocked(fields=changed)
     Profile.objects.update_or_create(user_id=user_id, defaults=fields)
+    if changed:
+        _reverify(user_id, changed)
+
+
+def _reverify(user_id: int, changed: list[str]) -> None:
+    # The address alone changed: the tier 1 check (identity, screening) still holds.
+    keep = 0 if set(changed) & set(IDENTITY_FIELDS) else 1
+    open_case = _open_case(user_id)
+    if open_case is not None and open_case.state not in (S.DRAFT, S.NEEDS_RESUBMISSION):
+        raise errors.CaseNotOpen(state=open_case.state)  # under review: withdraw it first
+    note = "changed: " + ", ".join(changed)
+    approved = Case.objects.select_for_update().filter(
+        user_id=user_id, state=S.APPROVED, target_tier_id__gt=keep
+    )
+    targets = [case.target_tier_id for case in approved.order_by("pk")]
+    for case in approved.order_by("pk"):
+        _move(case, S.EXPIRED, by=None, reason="identity_changed", note=note)
+    level = min(tier_of(user_id=user_id), keep)
+    customer_tier_set(user_id=user_id, level=level)
+    case = open_case or _case_create(user_id, target_tier=max(targets, default=keep + 1))
+    CaseTransition.objects.create(  # the new case's first line says why it exists
+        case=case,
+        from_state=case.state,
+        to_state=case.state,
+        reason_code="identity_changed",
+        staff_note=f"{note}; tier now {level}",
+    )
 
 
 def _open_case(user_id: int, lock: bool = True) -> Case | None:

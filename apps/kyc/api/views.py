@@ -3,13 +3,14 @@ from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.api.pagination import page_of
+from apps.core.api.parsers import MultiPartParser
 from apps.core.api.schema import error_schema
 from apps.kyc import errors, selectors, services
 from apps.kyc.models import Document, Profile
@@ -29,6 +30,19 @@ class KycProfileSerializer(serializers.Serializer):
     tax_id = serializers.RegexField(r"^[A-Za-z0-9 -]{4,40}$", required=False, allow_blank=True)
 
 
+class ProfileInputSerializer(KycProfileSerializer):
+    reverify = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=(
+            "Required to change details an approved case verified (legal name, date of birth, "
+            "nationality; the address too after tier 2): the approval ends, the tier drops to "
+            "what is still verified and a new draft case opens. Without it such a change is "
+            "409 `identity_locked`, its `details.fields` naming the locked fields."
+        ),
+    )
+
+
 class ProfileApi(APIView):
     domain_errors = (errors.TooYoung,)
 
@@ -44,12 +58,21 @@ class ProfileApi(APIView):
             raise NotFound("No profile yet.")
         return Response(KycProfileSerializer(profile).data)
 
-    @extend_schema(request=KycProfileSerializer, responses={200: KycProfileSerializer})
+    @extend_schema(
+        request=ProfileInputSerializer,
+        responses={200: KycProfileSerializer},
+        description=(
+            "Create or replace the profile. Verified details are locked once a case is "
+            'approved: changing them needs `"reverify": true` (see that field).'
+        ),
+    )
     def put(self, request: Request) -> Response:
-        serializer = KycProfileSerializer(data=request.data)
+        serializer = ProfileInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.profile_save(user_id=request.user.pk, **serializer.validated_data)
-        return Response(serializer.data)
+        return Response(KycProfileSerializer(serializer.validated_data).data)
+
+    put.domain_errors = (errors.IdentityLocked, errors.CaseNotOpen)  # type: ignore[attr-defined]
 
 
 class DocumentSerializer(serializers.Serializer):
