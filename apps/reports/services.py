@@ -8,6 +8,8 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from auditlog.context import set_actor
+from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -234,4 +236,11 @@ def _settlement_breaks(day: date) -> list[tuple[str, str, dict]]:
 
 @transaction.atomic
 def break_update(*, break_id: int, status: str, staff_id: int, note: str = "") -> None:
-    Break.objects.filter(pk=break_id).update(status=status, assigned_to_id=staff_id, note=note)
+    """The only way a break changes: an operator could otherwise make one disappear unnoticed.
+    `save()` on the locked row lets the staff action log (django-auditlog, append-only) record
+    who changed what from what, committed together with the change."""
+    item = Break.objects.select_for_update().get(pk=break_id)
+    item.status, item.assigned_to_id, item.note = status, staff_id, note
+    item.full_clean(exclude=["detail"])  # as found; an empty one is not the caller's doing
+    with set_actor(get_user_model().objects.get(pk=staff_id)):
+        item.save(update_fields=["status", "assigned_to", "note"])
