@@ -7,6 +7,7 @@ from import_export.admin import ExportMixin
 
 from apps.core.admin import ReadOnlyAdmin
 from apps.core.errors import DomainError
+from apps.core.exports import SafeExportMixin
 from apps.payments import services
 from apps.payments.models import (
     FundingSource,
@@ -31,7 +32,7 @@ class TimelineInline(admin.TabularInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ExportMixin, ReadOnlyAdmin):
+class PaymentAdmin(SafeExportMixin, ExportMixin, ReadOnlyAdmin):
     list_display = (
         "created_at",
         "user",
@@ -97,13 +98,17 @@ class RiskReviewAdmin(ReadOnlyAdmin):
 
     def _decide(self, request: HttpRequest, queryset: QuerySet, approve: bool) -> None:
         for review in queryset.filter(decision="pending"):
-            services.review_decide(
-                payment_id=review.payment_id,
-                staff_id=request.user.pk,
-                approve=approve,
-                note="admin",
-            )
-        self.message_user(request, "Decided.")
+            try:
+                services.review_decide(
+                    payment_id=review.payment_id,
+                    staff_id=request.user.pk,
+                    approve=approve,
+                    note="admin",
+                )
+            except DomainError as error:  # e.g. staff deciding their own payment
+                self.message_user(request, f"{review.payment_id}: {error.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{review.payment_id}: decided.")
 
     @admin.action(description="Approve: let the payment proceed", permissions=["decide"])
     def approve(self, request: HttpRequest, queryset: QuerySet) -> None:

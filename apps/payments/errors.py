@@ -22,6 +22,11 @@ class RiskDenied(DomainError):
     message = "This payment cannot be made. Contact support if you think this is wrong."
 
 
+class DeciderIsParty(DomainError):
+    code, http_status = "decider_is_party", 403
+    message = "The payment's own user cannot decide its review."
+
+
 class WithdrawalsNotAllowed(DomainError):
     code, http_status = "withdrawals_not_allowed", 422
     message = "Verify your identity to withdraw money."

@@ -3,7 +3,6 @@ outcome wins. Thresholds are settings (PAYMENTS_RISK), per currency in minor uni
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
@@ -11,21 +10,10 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from apps.accounts import selectors as accounts_selectors
+from apps.core.risk import ALLOW, DENY, REVIEW, Decision, amount_assess, amount_limits
 from apps.payments.models import FundingSource, Payment, State
 
-ALLOW, REVIEW, DENY = "allow", "review", "deny"
-_SEVERITY = {ALLOW: 0, REVIEW: 1, DENY: 2}
-
-
-@dataclass
-class Decision:
-    outcome: str = ALLOW
-    reasons: list[str] = field(default_factory=list)
-
-    def add(self, outcome: str, reason: str) -> None:
-        self.reasons.append(reason)
-        if _SEVERITY[outcome] > _SEVERITY[self.outcome]:
-            self.outcome = outcome
+__all__ = ["ALLOW", "DENY", "REVIEW", "Decision", "assess"]
 
 
 def assess(*, user_id: int, direction: str, amount: int, currency: str, source: FundingSource):
@@ -34,11 +22,8 @@ def assess(*, user_id: int, direction: str, amount: int, currency: str, source: 
     user = accounts_selectors.user_get(user_id=user_id)
     if user is None or not user.is_active:
         decision.add(DENY, "user_blocked")
-    limits = rules["amount"].get(currency, rules["amount"]["default"])
-    if amount >= limits["deny"]:
-        decision.add(DENY, "amount_over_deny_threshold")
-    elif amount >= limits["review"]:
-        decision.add(REVIEW, "amount_over_review_threshold")
+    amount_assess(decision, amount=amount, currency=currency)
+    limits = amount_limits(currency)
     since_hour, since_day = timezone.now() - timedelta(hours=1), timezone.now() - timedelta(days=1)
     recent = Payment.objects.filter(user_id=user_id, direction=direction).exclude(
         state__in=[State.FAILED, State.CANCELED]

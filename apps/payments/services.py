@@ -8,6 +8,16 @@ payment id (`payment:<id>:hold|settle`), so a re-run step never moves money twic
 request, polls the provider when its webhook is late, and compensates (cancels at the
 provider, voids the hold) once the deadline passes.
 
+A deposit's settling posting carries the wallet's ceiling (the tier's maximum balance), so the
+maximum is checked under the ledger's lock at the moment the money lands: pending deposits
+that each passed the check at request time cannot together overfill the wallet. One that
+would is not booked: the collected money stays in bank clearing (visible in reconciliation),
+the payment stays processing with `needs_attention` and an `attention` timeline entry
+`max_balance_exceeded`, and the customer gets `payments.payment_in_review` once. Every
+recovery poll tries the booking again, so it lands once the tier allows it (staff upgrade the
+tier, then "retry now"). A settled collection cannot be canceled at the bank, so returning
+the money instead is a bank-side refund outside this saga.
+
 Lock order inside a transaction: the user's spending gate (wallets), the payment row, then
 the ledger's shards (ledger)."""
 
@@ -365,10 +375,17 @@ def step_run(*, payment_id: UUID, only_if_due: bool = False) -> str:
 def _succeed(payment: Payment, cause: str) -> None:
     """Post the money (locked payment, inside a transaction)."""
     if payment.direction == Payment.Direction.DEPOSIT:
-        posting = ledger_services.transfer_post(
-            debit_account_id=_clearing(payment.provider, payment.currency),
-            credit_account_id=payment.wallet_account_id,
-            amount=Money(payment.amount, payment.currency),
+        amount = Money(payment.amount, payment.currency)
+        # The tier's maximum balance is enforced where the money lands, under the ledger's
+        # lock on the wallet: the check at request time cannot see other pending deposits.
+        ceiling = kyc_selectors.limits_for(
+            user_id=payment.user_id, currency=payment.currency
+        ).max_balance.amount
+        posting = ledger_services.transaction_post(
+            legs=[
+                ledger_services.Leg(_clearing(payment.provider, payment.currency), "D", amount),
+                ledger_services.Leg(payment.wallet_account_id, "C", amount, ceiling),
+            ],
             idempotency_key=f"payment:{payment.pk}:settle",
             kind="deposit",
             description="deposit",
@@ -490,6 +507,8 @@ def _apply_webhook(webhook: WebhookEvent) -> str:
                     _succeed(payment, "the bank confirmed")
             except (ledger_services.AccountClosed, ledger_services.AccountFrozen):
                 return _attention(payment, "the bank paid but the wallet cannot take it")
+            except ledger_services.BalanceCeilingExceeded:
+                return _over_max_balance(payment)
             return "succeeded"
         if payment.state in (State.FAILED, State.CANCELED):
             return _attention(payment, "the bank says it succeeded after we gave it up")
@@ -517,6 +536,26 @@ def _attention(payment: Payment, why: str) -> str:
     _log(payment, "attention", why)
     logger.error("payment %s needs attention: %s", payment.pk, why)
     return "needs attention"
+
+
+def _over_max_balance(payment: Payment) -> str:
+    """The bank collected a deposit that would take the wallet over its tier's maximum: the
+    money stays in bank clearing (not booked to the wallet), the payment stays processing and
+    needs attention. Each recovery poll tries to book it again, so it lands once the customer's
+    tier allows it (or staff run it now after an upgrade); the customer hears once."""
+    first = not payment.needs_attention
+    payment.due_at = timezone.now() + timedelta(seconds=settings.PAYMENTS_WEBHOOK_WAIT_SECONDS)
+    payment.save(update_fields=["due_at", "updated_at"])
+    outcome = _attention(payment, "max_balance_exceeded: the wallet would exceed its maximum")
+    if first:
+        publish(
+            PaymentInReview(
+                payment_id=str(payment.pk),
+                user_id=payment.user_id,
+                reasons=["max_balance_exceeded"],
+            )
+        )
+    return outcome
 
 
 # --- recovery -----------------------------------------------------------------------------------
@@ -564,7 +603,11 @@ def payment_recover(*, payment_id: UUID, force: bool = False) -> str:
             return "finished"
         _log(payment, "provider", f"status polled: {status.state}")
         if status.state == "succeeded":
-            _succeed(payment, "the bank confirmed (polled)")
+            try:
+                with transaction.atomic():
+                    _succeed(payment, "the bank confirmed (polled)")
+            except ledger_services.BalanceCeilingExceeded:
+                return _over_max_balance(payment)
             return "succeeded"
         if status.state == "failed":
             _fail(payment, "bank_failed", status.reason or "refused by the bank")
@@ -601,6 +644,9 @@ def payment_recover(*, payment_id: UUID, force: bool = False) -> str:
 @transaction.atomic
 def review_decide(*, payment_id: UUID, staff_id: int, approve: bool, note: str = "") -> None:
     payment = _locked(payment_id)
+    if payment is not None and payment.user_id == staff_id:
+        # Four eyes: nobody approves their own payment, whatever their admin permissions.
+        raise errors.DeciderIsParty()
     review = RiskReview.objects.select_for_update().get(payment=payment)
     if review.decision != RiskReview.Decision.PENDING:
         raise errors.IllegalTransition(decision=review.decision)

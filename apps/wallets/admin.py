@@ -11,10 +11,11 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from apps.core.admin import ReadOnlyAdmin
+from apps.core.errors import DomainError
 from apps.core.money import Money
 from apps.ledger import selectors as ledger_selectors
 from apps.wallets import services
-from apps.wallets.models import Transfer, Wallet, WalletMember, WalletStatusChange
+from apps.wallets.models import Transfer, TransferReview, Wallet, WalletMember, WalletStatusChange
 
 
 class MemberInline(admin.TabularInline):
@@ -151,5 +152,36 @@ class TransferAdmin(ReadOnlyAdmin):
 
 
 # Staff changes are logged with who, when and before/after (viewable by superusers).
+@admin.register(TransferReview)
+class TransferReviewAdmin(ReadOnlyAdmin):
+    """Transfers the risk rules held: approve posts the held money, decline releases it."""
+
+    list_display = ("created_at", "amount", "currency", "requested_by", "reasons", "state")
+    list_filter = ("state",)
+    actions = ("approve", "decline")
+
+    def _decide(self, request: HttpRequest, queryset: QuerySet, approve: bool) -> None:
+        for review in queryset.filter(state=TransferReview.State.PENDING).order_by("pk"):
+            try:
+                state = services.transfer_review_decide(
+                    review_id=review.pk, staff_id=request.user.pk, approve=approve, note="admin"
+                )
+            except DomainError as error:  # a party to the transfer, a frozen wallet, ...
+                self.message_user(request, f"{review.pk}: {error.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{review.pk}: {state}")
+
+    @admin.action(description="Approve: post the held transfer", permissions=["decide"])
+    def approve(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._decide(request, queryset, approve=True)
+
+    @admin.action(description="Decline: release the held money", permissions=["decide"])
+    def decline(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._decide(request, queryset, approve=False)
+
+    def has_decide_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("wallets.change_transferreview")
+
+
 auditlog.register(Wallet)
 auditlog.register(WalletMember)

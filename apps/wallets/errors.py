@@ -1,4 +1,4 @@
-from apps.core.errors import DomainError, NotFound
+from apps.core.errors import Conflict, DomainError, NotFound
 
 
 class WalletNotFound(NotFound):
@@ -35,3 +35,17 @@ class LimitExceeded(DomainError):
 
 class WalletExists(DomainError):
     code, http_status, message = "wallet_exists", 409, "You already have a wallet in this currency."
+
+
+class RiskDenied(DomainError):
+    code, http_status = "risk_denied", 422
+    message = "This transfer cannot be made. Contact support if you think this is wrong."
+
+
+class DeciderIsParty(DomainError):
+    code, http_status = "decider_is_party", 403
+    message = "A party to the transfer cannot decide its review."
+
+
+class ReviewAlreadyDecided(Conflict):
+    code, message = "review_already_decided", "The review has already been decided."

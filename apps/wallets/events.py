@@ -35,3 +35,34 @@ class TransferCompleted(Event):
     fee: int
     currency: str
     note: str
+
+
+@dataclass(frozen=True)
+class TransferInReview(Event):
+    """Held for staff review by the risk rules: the money is reserved, not moved."""
+
+    name = "wallets.transfer_in_review"
+    review_id: str
+    source_wallet_id: str
+    destination_wallet_id: str
+    sender_id: int
+    amount: int
+    currency: str
+    reasons: list[str]
+
+
+@dataclass(frozen=True)
+class TransferReviewApproved(Event):
+    name = "wallets.transfer_review_approved"
+    review_id: str
+    transfer_id: str
+    sender_id: int
+    decided_by_id: int
+
+
+@dataclass(frozen=True)
+class TransferReviewDeclined(Event):
+    name = "wallets.transfer_review_declined"
+    review_id: str
+    sender_id: int
+    decided_by_id: int

@@ -121,6 +121,60 @@ class Transfer(models.Model):
         return f"transfer {self.amount} {self.currency} ({self.id})"
 
 
+class TransferReview(models.Model):
+    """A transfer the risk rules sent to staff: its money is held on the sender's account
+    (`hold_id`) until a decision posts it (`transfer`) or releases it."""
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        APPROVED = "approved"
+        DECLINED = "declined"
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    source_wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="+")
+    destination_wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="+")
+    amount = models.BigIntegerField()
+    fee = models.BigIntegerField(default=0)
+    currency = models.CharField(max_length=3)
+    note = models.CharField(max_length=200, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    # The transfer's business key: a retry finds this review instead of holding twice.
+    ledger_key = models.CharField(max_length=255, unique=True)
+    hold_id = models.UUIDField(unique=True)
+    reasons = models.JSONField(default=list)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=300, blank=True)
+    transfer = models.OneToOneField(
+        Transfer, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="transfer_review_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(state="approved", transfer__isnull=False)
+                | (~Q(state="approved") & Q(transfer__isnull=True)),
+                name="transfer_review_approved_has_transfer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"transfer review {self.amount} {self.currency} ({self.state})"
+
+
 class SpendingGate(models.Model):
     """One row per user and currency, locked first by every outgoing transfer: limits span all
     of a user's wallets, and row locks on each wallet alone let concurrent transfers exceed

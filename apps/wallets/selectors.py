@@ -13,7 +13,14 @@ from apps.accounts import selectors as accounts_selectors
 from apps.core.money import Money
 from apps.ledger import selectors as ledger_selectors
 from apps.wallets.errors import WalletNotFound
-from apps.wallets.models import MemberRole, SpendingGate, Transfer, Wallet, WalletMember
+from apps.wallets.models import (
+    MemberRole,
+    SpendingGate,
+    Transfer,
+    TransferReview,
+    Wallet,
+    WalletMember,
+)
 
 
 @dataclass(frozen=True)
@@ -211,6 +218,24 @@ def transfer_data(transfer: Transfer) -> dict[str, Any]:
         "status": "completed",
         "created_at": transfer.created_at,
         "ledger_transaction_id": transfer.ledger_transaction_id,
+    }
+
+
+def transfer_review_data(review: TransferReview) -> dict[str, Any]:
+    """A transfer held for review, in a transfer's shape: `status` is "review" while
+    pending, then "completed" (with the transfer's id) or "declined"."""
+    status = {"pending": "review", "approved": "completed"}.get(review.state, review.state)
+    return {
+        "id": review.transfer_id or review.id,
+        "source_wallet": review.source_wallet_id,
+        "destination_wallet": review.destination_wallet_id,
+        "amount": review.amount,
+        "fee": review.fee,
+        "currency": review.currency,
+        "note": review.note,
+        "status": status,
+        "created_at": review.created_at,
+        "ledger_transaction_id": None,
     }
 
 

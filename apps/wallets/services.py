@@ -18,26 +18,38 @@ from apps.accounts import services as accounts_services
 from apps.core.errors import DomainError
 from apps.core.events import dispatch_after_commit, outbox_row, publish
 from apps.core.money import Money
+from apps.core.risk import DENY, REVIEW, Decision, amount_assess
 from apps.kyc import selectors as kyc_selectors
 from apps.ledger import selectors as ledger_selectors
 from apps.ledger import services as ledger_services
 from apps.wallets import selectors
 from apps.wallets.errors import (
     CurrencyMismatch,
+    DeciderIsParty,
     LimitExceeded,
     NotAllowedToSend,
     RecipientNotFound,
+    ReviewAlreadyDecided,
+    RiskDenied,
     SelfTransfer,
     WalletClosed,
     WalletExists,
     WalletFrozen,
     WalletNotFound,
 )
-from apps.wallets.events import TransferCompleted, WalletCreated, WalletStatusChanged
+from apps.wallets.events import (
+    TransferCompleted,
+    TransferInReview,
+    TransferReviewApproved,
+    TransferReviewDeclined,
+    WalletCreated,
+    WalletStatusChanged,
+)
 from apps.wallets.models import (
     MemberRole,
     SpendingGate,
     Transfer,
+    TransferReview,
     Wallet,
     WalletMember,
     WalletStatus,
@@ -49,6 +61,7 @@ __all__ = [
     "wallet_member_add",
     "wallet_set_status",
     "transfer_create",
+    "transfer_review_decide",
     "default_wallet_ensure",
     "owner_wallets_close",
     "receive_check",
@@ -464,13 +477,24 @@ def transfer_create(
         wallet, target, recipient_max = _transfer_checked(
             source_wallet_id, target_id, requested_by_id, amount, fee, gate, found
         )
+        # The payments' amount thresholds (one set of settings), pure Python: no query here.
+        decision = amount_assess(Decision(), amount=amount.amount, currency=amount.currency)
+        if decision.outcome == DENY:
+            raise RiskDenied(reasons=decision.reasons)
     except DomainError:
         # A retry of a transfer that went through must get the transfer, even if the wallet
         # has been frozen or the limit used up since.
         earlier = _earlier_transfer(ledger_key, source_wallet_id, destination, amount, note)
         if earlier is None:
-            raise
+            held = TransferReview.objects.filter(ledger_key=ledger_key).first()
+            if held is None:
+                raise
+            return selectors.transfer_review_data(held)
         return earlier
+    if decision.outcome == REVIEW:
+        return _transfer_hold_for_review(
+            wallet, target, amount, fee, note, requested_by_id, ledger_key, gate, decision
+        )
     legs = [
         ledger_services.Leg(wallet.ledger_account_id, "D", amount + fee),
         ledger_services.Leg(target.ledger_account_id, "C", amount, recipient_max.amount),
@@ -568,6 +592,181 @@ def _count_and_record(transfer: Transfer, gate: _Gate, event: list[Any]) -> None
             ],
         )
     dispatch_after_commit(event[0], event[1])
+
+
+def _transfer_hold_for_review(
+    wallet: Wallet,
+    target: Wallet,
+    amount: Money,
+    fee: Money,
+    note: str,
+    requested_by_id: int,
+    ledger_key: str,
+    gate: _Gate,
+    decision: Decision,
+) -> dict[str, Any]:
+    """Reserve the transfer's money on the sender's account (available drops, nothing moves)
+    and leave the decision to staff. Counted against the sender's limits now, as the money
+    is no longer theirs to spend; a decline gives the usage back."""
+    try:
+        hold = ledger_services.hold_create(
+            debit_account_id=wallet.ledger_account_id,
+            credit_account_id=target.ledger_account_id,
+            amount=amount + fee,
+            idempotency_key=f"{ledger_key}:review",
+            kind="p2p_review",
+            description=note[:200],
+            metadata={"source_wallet": str(wallet.pk), "destination_wallet": str(target.pk)},
+        )
+    except ledger_services.AccountFrozen as error:
+        raise WalletFrozen() from error
+    except ledger_services.AccountClosed as error:
+        raise WalletClosed() from error
+    if hold.replayed:
+        return selectors.transfer_review_data(TransferReview.objects.get(hold_id=hold.hold_id))
+    review = TransferReview.objects.create(
+        source_wallet_id=wallet.pk,
+        destination_wallet_id=target.pk,
+        amount=amount.amount,
+        fee=fee.amount,
+        currency=amount.currency,
+        note=note[:200],
+        requested_by_id=requested_by_id,
+        ledger_key=ledger_key,
+        hold_id=hold.hold_id,
+        reasons=decision.reasons,
+    )
+    _count_spending(requested_by_id, gate, amount + fee)
+    publish(
+        TransferInReview(
+            review_id=str(review.pk),
+            source_wallet_id=str(wallet.pk),
+            destination_wallet_id=str(target.pk),
+            sender_id=requested_by_id,
+            amount=amount.amount,
+            currency=amount.currency,
+            reasons=decision.reasons,
+        )
+    )
+    return selectors.transfer_review_data(review)
+
+
+@transaction.atomic
+def transfer_review_decide(*, review_id: UUID, staff_id: int, approve: bool, note: str = "") -> str:
+    """Staff's decision on a held transfer. Approve: the hold is released and the transfer
+    posts under its own business key, in this transaction (exactly once; a refusal, e.g. a
+    frozen wallet, leaves the hold in place). Decline: the hold is voided, the money is
+    available again. Neither party to the transfer may decide it. Returns the new state."""
+    review = (
+        TransferReview.objects.select_for_update()
+        .select_related("source_wallet", "destination_wallet")
+        .get(pk=review_id)
+    )
+    parties = {
+        review.requested_by_id,
+        review.source_wallet.owner_id,
+        review.destination_wallet.owner_id,
+    }
+    if staff_id in parties:
+        raise DeciderIsParty()
+    if review.state != TransferReview.State.PENDING:
+        raise ReviewAlreadyDecided(state=review.state)
+    amount, fee = Money(review.amount, review.currency), Money(review.fee, review.currency)
+    if approve:
+        review.transfer = _review_post(review, amount, fee, staff_id)
+        review.state = TransferReview.State.APPROVED
+        publish(
+            TransferReviewApproved(
+                review_id=str(review.pk),
+                transfer_id=str(review.transfer.pk),
+                sender_id=review.requested_by_id,
+                decided_by_id=staff_id,
+            )
+        )
+    else:
+        # The gate before the ledger's locks, the order transfer_create takes them in.
+        spend_release(
+            user_id=review.requested_by_id, amount=amount + fee, counted_on=review.created_at
+        )
+        ledger_services.hold_void(hold_id=review.hold_id)
+        review.state = TransferReview.State.DECLINED
+        publish(
+            TransferReviewDeclined(
+                review_id=str(review.pk), sender_id=review.requested_by_id, decided_by_id=staff_id
+            )
+        )
+    review.decided_by_id, review.decided_at = staff_id, timezone.now()
+    review.decision_note = note[:300]
+    review.save()
+    return str(review.state)
+
+
+def _review_post(review: TransferReview, amount: Money, fee: Money, staff_id: int) -> Transfer:
+    """The approved transfer: the same legs, ceiling and fee as one that passed at once."""
+    wallet, target = review.source_wallet, review.destination_wallet
+    ledger_services.hold_void(hold_id=review.hold_id)
+    recipient_max = kyc_selectors.limits_for(
+        user_id=target.owner_id, currency=amount.currency
+    ).max_balance
+    legs = [
+        ledger_services.Leg(wallet.ledger_account_id, "D", amount + fee),
+        ledger_services.Leg(target.ledger_account_id, "C", amount, recipient_max.amount),
+    ]
+    if fee.amount:
+        legs.append(
+            ledger_services.Leg(
+                ledger_selectors.system_account_id(purpose="fees_income", currency=fee.currency),
+                "C",
+                fee,
+            )
+        )
+    try:
+        posting = ledger_services.transaction_post(
+            legs=legs,
+            idempotency_key=review.ledger_key,
+            kind="p2p",
+            description=review.note,
+            created_by=f"staff:{staff_id}",
+            metadata={
+                "note": review.note,
+                "source_wallet": str(wallet.pk),
+                "destination_wallet": str(target.pk),
+                "review": str(review.pk),
+            },
+            savepoint=False,  # any refusal ends this transaction, the hold stays
+        )
+    except ledger_services.AccountFrozen as error:
+        raise WalletFrozen() from error
+    except ledger_services.AccountClosed as error:
+        raise WalletClosed() from error
+    except ledger_services.BalanceCeilingExceeded as error:
+        raise LimitExceeded(
+            limit="recipient_max_balance", requested=amount.amount, currency=amount.currency
+        ) from error
+    transfer = Transfer.objects.create(
+        source_wallet_id=wallet.pk,
+        destination_wallet_id=target.pk,
+        amount=amount.amount,
+        fee=fee.amount,
+        currency=amount.currency,
+        note=review.note,
+        requested_by_id=review.requested_by_id,
+        ledger_transaction_id=posting.transaction_id,
+    )
+    publish(
+        TransferCompleted(
+            transfer_id=str(transfer.pk),
+            source_wallet_id=str(wallet.pk),
+            destination_wallet_id=str(target.pk),
+            sender_id=review.requested_by_id,
+            recipient_id=target.owner_id,
+            amount=amount.amount,
+            fee=fee.amount,
+            currency=amount.currency,
+            note=transfer.note,
+        )
+    )
+    return transfer
 
 
 def owner_wallets_close(user_id: int) -> None:

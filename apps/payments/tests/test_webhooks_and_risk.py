@@ -5,6 +5,7 @@ import json
 import time
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 
 from apps.core import signing
@@ -88,6 +89,29 @@ def test_an_unknown_provider_is_refused():
     assert response.status_code == 400
 
 
+def reviewer():
+    return get_user_model().objects.get_or_create(
+        email="reviewer@finstack.test", defaults={"is_staff": True}
+    )[0]
+
+
+def test_the_customer_cannot_decide_the_review_of_their_own_payment(settings):
+    settings.PAYMENTS_RISK = {
+        **settings.PAYMENTS_RISK,
+        "amount": {"default": {"review": 5_000, "deny": 1_000_000, "review_per_day": 1_000_000}},
+    }
+    user, wallet = customer(funds=50_000)
+    user.is_staff = True  # even a staff member is a party to their own payment
+    user.save(update_fields=["is_staff"])
+    payment_id = withdraw(user, wallet, bank_account(user), amount=10_000, key="w")
+    with pytest.raises(services.errors.DeciderIsParty):
+        services.review_decide(payment_id=payment_id, staff_id=user.pk, approve=True)
+    payment = Payment.objects.get(pk=payment_id)
+    assert (payment.state, payment.review.decision) == ("in_review", "pending")
+    assert balance(wallet) == (50_000, 40_000)  # still held, nothing paid out
+    assert bank_answers(payment_id) == []
+
+
 def test_risk_review_then_approve(settings):
     settings.PAYMENTS_RISK = {
         **settings.PAYMENTS_RISK,
@@ -100,7 +124,7 @@ def test_risk_review_then_approve(settings):
     assert RiskReview.objects.get(payment=payment).reasons == ["amount_over_review_threshold"]
     assert balance(wallet) == (50_000, 40_000)  # held during the review
     assert bank_answers(payment_id) == []  # the bank was not asked yet
-    committed(services.review_decide, payment_id=payment_id, staff_id=user.pk, approve=True)
+    committed(services.review_decide, payment_id=payment_id, staff_id=reviewer().pk, approve=True)
     bank_answers(payment_id)
     assert Payment.objects.get(pk=payment_id).state == "succeeded"
     assert balance(wallet) == (40_000, 40_000)
@@ -114,7 +138,7 @@ def test_risk_review_then_reject_releases_the_money(settings):
         withdraw(user, wallet, source, amount=1_000, key=key)
     second = Payment.objects.get(client_key="w2")
     assert (second.state, second.review.reasons) == ("in_review", ["velocity_per_hour"])
-    committed(services.review_decide, payment_id=second.pk, staff_id=user.pk, approve=False)
+    committed(services.review_decide, payment_id=second.pk, staff_id=reviewer().pk, approve=False)
     second.refresh_from_db()
     assert (second.state, second.failure_code) == ("canceled", "not_approved")
     assert balance(wallet) == (50_000, 49_000)  # only the first one's hold remains
@@ -155,7 +179,7 @@ def test_illegal_transitions_are_refused():
             services._transition(payment, target, "test")
     RiskReview.objects.create(payment=payment, decision="approved")
     with pytest.raises(services.errors.IllegalTransition):  # deciding what is decided
-        services.review_decide(payment_id=payment_id, staff_id=user.pk, approve=True)
+        services.review_decide(payment_id=payment_id, staff_id=reviewer().pk, approve=True)
 
 
 def test_the_database_refuses_an_illegal_transition_even_in_raw_sql():

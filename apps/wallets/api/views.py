@@ -2,7 +2,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -215,6 +215,7 @@ class TransferCreateApi(APIView):
         errors.SelfTransfer,
         errors.NotAllowedToSend,
         errors.LimitExceeded,
+        errors.RiskDenied,
         InsufficientFunds,
         IdempotencyKeyReused,
     )
@@ -233,7 +234,15 @@ class TransferCreateApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={201: TransferSerializer},
+        responses={
+            201: TransferSerializer,
+            202: OpenApiResponse(
+                TransferSerializer,
+                description='Held for review by the risk rules (`status` "review"): the amount'
+                " is reserved on the source wallet (no longer available) until staff approve"
+                " it (it posts once) or decline it (it is released).",
+            ),
+        },
         parameters=[
             OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=True)
         ],
@@ -251,7 +260,8 @@ class TransferCreateApi(APIView):
             idempotency_key=request.idempotency_key,
             note=data["note"],
         )
-        return Response(TransferSerializer(transfer).data, status=201)
+        status = 202 if transfer["status"] == "review" else 201
+        return Response(TransferSerializer(transfer).data, status=status)
 
 
 class TransferDetailApi(APIView):

@@ -22,6 +22,7 @@ def test_transfer_endpoint_documents_every_error_code_and_the_key_header():
         "idempotency_key_reused",
         "insufficient_funds",
         "limit_exceeded",
+        "risk_denied",
         "self_transfer",
         "wallet_closed",
         "wallet_frozen",
