@@ -646,13 +646,36 @@ class Worker:
 
     def op_refused(self) -> None:
         """Requests a client gets wrong: to itself, in another currency, a key reused for
-        another amount."""
+        another amount, a wallet or bank account in a currency the ledger cannot book."""
         from apps.core.money import Money
+        from apps.payments import services as payments
+        from apps.payments.tests.factories import iban
         from apps.wallets import services
 
         sender = self.someone()
         recipient = self.rng.choice([p for p in self.world["customers"] if p is not sender])
-        choice = self.rng.randrange(3)
+        choice = self.rng.randrange(5)
+        if choice == 3:
+            self.call(
+                "bad_wallet_currency",
+                None,
+                lambda: str(services.wallet_create(owner_id=sender["user"], currency="JPY")),
+            )
+            return
+        if choice == 4:
+            self.call(
+                "bad_bank_account_currency",
+                None,
+                lambda: str(
+                    payments.funding_source_add(
+                        user_id=sender["user"],
+                        iban=iban("0009"),
+                        holder_name="Soak Example",
+                        currency="JPY",
+                    )
+                ),
+            )
+            return
         if choice == 0:
             self.call(
                 "bad_self_transfer",

@@ -20,6 +20,7 @@ from apps.accounts.tests.mobile import MobileClient, with_two_factor
 from apps.core.models import IdempotencyRecord, OutboxEvent
 from apps.kyc.models import Document, Profile
 from apps.kyc.tests.factories import PROFILE, png
+from apps.ledger import services as ledger_services
 from apps.notifications.models import PushDevice
 from apps.payments.models import FundingSource
 from apps.payments.tests.factories import iban
@@ -223,6 +224,9 @@ def test_a_nul_in_a_key_is_refused_too(auth_client, customer, which, name):
 @pytest.mark.parametrize(("which", "name"), CASES)
 def test_odd_but_storable_text_round_trips_exactly(auth_client, customer, which, name):
     user, source, target = customer
+    if which == "wallet":  # a new wallet per value, each in a currency the ledger books
+        for code in WALLET_CURRENCIES:
+            ledger_services.currency_enable(code=code)
     endpoint = endpoints(source, target)[which]
     client = auth_client(user)
     limit = endpoint.fields[name]
