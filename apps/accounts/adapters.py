@@ -110,6 +110,14 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
 class MFAAdapter(DefaultMFAAdapter):
     """TOTP secrets at rest are Fernet tokens; the first key encrypts, every key decrypts."""
 
+    error_messages = {
+        **DefaultMFAAdapter.error_messages,
+        "staff_totp_managed": (
+            "Staff two-factor authentication is set up by operations (create_staff_user), "
+            "not in the app."
+        ),
+    }
+
     @cached_property
     def _fernet(self) -> MultiFernet:
         return MultiFernet([Fernet(k) for k in settings.MFA_ENCRYPTION_KEYS])

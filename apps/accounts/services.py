@@ -185,12 +185,22 @@ def staff_user_create(*, email: str, role: str, password: str | None = None) -> 
 
 @transaction.atomic
 def staff_otp_enrol(*, user_id: int) -> dict[str, object]:
-    """A confirmed TOTP device and ten static backup tokens for the admin (django-otp)."""
+    """A confirmed TOTP device and ten static backup tokens for the admin (django-otp), and
+    the same TOTP secret as the app login's second factor (allauth.mfa): one authenticator
+    app entry for both. Staff cannot enrol a TOTP of their own through the app (a password
+    alone would then be enough to add the "second" factor); this is how they get one."""
+    import base64
+
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP
     from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     user = User.objects.get(pk=user_id)
     totp = TOTPDevice.objects.create(user=user, name="admin", confirmed=True)
+    # Same algorithm on both sides: SHA-1, 30-second steps, 6 digits (the defaults of each).
+    Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).delete()
+    TOTP.activate(user, base64.b32encode(totp.bin_key).decode())
     static = StaticDevice.objects.create(user=user, name="backup", confirmed=True)
     tokens = [StaticToken.random_token() for _ in range(10)]
     StaticToken.objects.bulk_create(StaticToken(device=static, token=t) for t in tokens)

@@ -86,6 +86,8 @@ if env("OIDC_CLIENT_ID", default=""):
 
 # --- Staff: the admin needs a password, then a TOTP (django-otp); axes stops brute force -------
 OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Finstack admin")
+# The staff API (/api/v1/staff/) needs a login that passed TOTP; a write, one within this.
+STAFF_TOTP_MAX_AGE = env.int("STAFF_TOTP_MAX_AGE_SECONDS", default=15 * 60)
 AXES_ONLY_ADMIN_SITE = True  # customers are covered by allauth's rate limits
 AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOGIN_COOLOFF_MINUTES", default=15))

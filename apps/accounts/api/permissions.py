@@ -7,11 +7,12 @@ from typing import Any
 
 from allauth.account.authentication import get_authentication_records
 from allauth.headless.tokens.strategies.jwt import internal
+from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.http import HttpRequest
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from apps.accounts import selectors
 
@@ -55,17 +56,55 @@ class RecentStrongAuth(BasePermission):
         return True
 
 
+class StaffMfaRequired(MfaRequired):
+    default_detail = (
+        "Staff work needs a sign-in with your authenticator app: log in again and complete "
+        "the two-factor step."
+    )
+
+
+class StaffReauthenticationRequired(ReauthenticationRequired):
+    default_detail = (
+        "Confirm it is you with your authenticator app "
+        "(POST /_allauth/app/v1/auth/2fa/reauthenticate), then retry."
+    )
+
+
+def totp_passed_at(request: Any) -> float | None:
+    """When the login behind the access token last passed a TOTP code (at sign-in or a TOTP
+    re-authentication), or None. A password, an e-mailed code or a recovery code is not it."""
+    carrier = token_session_request(request)
+    records = get_authentication_records(carrier, request.user) if carrier else []
+    times = [
+        float(r.get("at", 0))
+        for r in records
+        if r.get("method") == "mfa" and r.get("type") == Authenticator.Type.TOTP
+    ]
+    return max(times, default=None)
+
+
 def has_role(*roles: str) -> type[BasePermission]:
-    """Staff with one of these roles (or a superuser)."""
+    """Staff with one of these roles (or a superuser), signed in with TOTP; a write also needs
+    the TOTP step within STAFF_TOTP_MAX_AGE seconds. Staff power never rests on a password (or
+    an e-mailed code) alone, whichever login flow issued the token."""
 
     class HasRole(BasePermission):
         message = "Your role does not allow this."
+        error_codes = (StaffMfaRequired.default_code, StaffReauthenticationRequired.default_code)
 
         def has_permission(self, request: Any, view: Any) -> bool:
             user = request.user
-            return bool(
+            if not (
                 user.is_authenticated and selectors.staff_has_role(user_id=user.pk, roles=roles)
-            )
+            ):
+                return False
+            passed_at = totp_passed_at(request)
+            if passed_at is None:
+                raise StaffMfaRequired()
+            stale = time.time() - passed_at > settings.STAFF_TOTP_MAX_AGE
+            if request.method not in SAFE_METHODS and stale:
+                raise StaffReauthenticationRequired()
+            return True
 
     HasRole.__name__ = f"HasRole_{'_'.join(roles)}"
     return HasRole

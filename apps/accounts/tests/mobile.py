@@ -106,3 +106,35 @@ def with_two_factor(app: MobileClient) -> str:
     activated = app.call("post", "/account/authenticators/totp", {"code": totp(secret)})
     assert activated.status_code == 200, activated.body
     return secret
+
+
+def staff_totp_code(user: Any, at: float | None = None) -> str:
+    """The current code of the staff member's authenticator (`services.staff_otp_enrol`)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.get(user=user)
+    return totp(base64.b32encode(device.bin_key).decode(), at=at)
+
+
+def pending_flows(response: Any) -> list[str]:
+    return [f["id"] for f in response.body["data"]["flows"] if f.get("is_pending")]
+
+
+def log_in_with_emailed_code(app: MobileClient, email: str, password: str = PASSWORD) -> Any:
+    """Password, then the code mailed to verify the address (a first login in the app)."""
+    first = app.log_in(email, password)
+    assert first.status_code == 401, first.body
+    assert pending_flows(first) == ["verify_email"]
+    return app.call("post", "/auth/email/verify", {"key": last_code(email)})
+
+
+def staff_log_in(user: Any, password: str = PASSWORD) -> MobileClient:
+    """A staff member's first app login: password, e-mailed code, then their TOTP code."""
+    app = MobileClient()
+    after_email = log_in_with_emailed_code(app, user.email, password)
+    assert after_email.status_code == 401, after_email.body
+    assert pending_flows(after_email) == ["mfa_authenticate"]
+    assert app.access is None
+    done = app.call("post", "/auth/2fa/authenticate", {"code": staff_totp_code(user)})
+    assert done.status_code == 200, done.body
+    return app

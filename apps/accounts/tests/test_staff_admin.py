@@ -12,7 +12,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.accounts import services
-from apps.accounts.tests.mobile import totp
+from apps.accounts.tests.mobile import staff_log_in, totp
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "staff passphrase 42"  # noqa: S105
@@ -164,13 +164,13 @@ def test_the_staff_log_records_admin_changes_and_only_superusers_read_it(client,
 )
 def test_staff_api_by_role(api_client, auth_client, who, status):
     customer = get_user_model().objects.create_user("cx@example.com", "pw")
+    url = f"/api/v1/staff/customers/{customer.pk}"
     if who == "customer":
-        client = auth_client(customer)
-    elif who:
-        client = auth_client(staff(f"{who}@finstack.test", who))
+        response = auth_client(customer).get(url)
+    elif who:  # the app login, with the TOTP step staff must pass
+        response = staff_log_in(staff(f"{who}@finstack.test", who), PASSWORD).call("get", url)
     else:
-        client = api_client
-    response = client.get(f"/api/v1/staff/customers/{customer.pk}")
+        response = api_client.get(url)
     assert response.status_code == status
     if status == 200:
         assert response.json()["email"] == "cx@example.com"
