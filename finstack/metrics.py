@@ -39,7 +39,7 @@ TASK_FAILURES = Counter("finstack_celery_task_failures", "Celery tasks that fail
 
 class FinstackCollector:
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from apps.core import deliveries, outbox
+        from apps.core import batch, deliveries, outbox
         from apps.kyc import selectors as kyc_selectors
         from apps.payments import selectors as payments_selectors
         from apps.reports import selectors as reports_selectors
@@ -63,6 +63,14 @@ class FinstackCollector:
         for reason, count in deliveries.dead_letters_by_reason().items():
             dead.add_metric([reason], count)
         yield dead
+        failing = GaugeMetricFamily(
+            "finstack_job_failures_open",
+            "Records a beat job could not process and went on without",
+            labels=["job"],
+        )
+        for job, count in batch.open_failures_by_job().items():
+            failing.add_metric([job], count)
+        yield failing
         yield GaugeMetricFamily(
             "finstack_reconciliation_open_breaks",
             "Reconciliation breaks not yet resolved",

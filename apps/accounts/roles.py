@@ -51,6 +51,8 @@ PERMISSIONS: dict[str, list[str]] = {
         "ledger.view_verificationreport",
         "core.view_outboxevent",
         "core.view_idempotencyrecord",
+        "core.view_jobfailure",
+        "core.change_jobfailure",  # "retry now" on a record a beat job failed on
         "payments.view_payment",
         "payments.view_webhookevent",
         "payments.view_manualaction",

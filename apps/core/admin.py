@@ -5,7 +5,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from apps.core.models import DeadLetter, IdempotencyRecord
+from apps.core import batch
+from apps.core.models import DeadLetter, IdempotencyRecord, JobFailure
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -45,3 +46,31 @@ class DeadLetterAdmin(ReadOnlyAdmin):
         "last_error",
         "created_at",
     )
+
+
+@admin.register(JobFailure)
+class JobFailureAdmin(ReadOnlyAdmin):
+    """Records a beat job could not process (apps.core.batch); the job went on without them."""
+
+    list_display = ("last_failed_at", "job", "item", "attempts", "resolved_at")
+    list_filter = ("job", ("resolved_at", admin.EmptyFieldListFilter))
+    search_fields = ("item", "job")
+    readonly_fields = (
+        "job",
+        "item",
+        "error",
+        "attempts",
+        "first_failed_at",
+        "last_failed_at",
+        "resolved_at",
+    )
+    actions = ("retry_now",)
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("core.change_jobfailure")
+
+    @admin.action(description="Retry now (the cause is fixed)", permissions=["retry"])
+    def retry_now(self, request: HttpRequest, queryset: Any) -> None:
+        for failure_id in queryset.filter(resolved_at__isnull=True).values_list("pk", flat=True):
+            batch.failure_retry(failure_id=failure_id)
+        self.message_user(request, "The next run of each job takes these records again.")

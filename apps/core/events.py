@@ -124,3 +124,15 @@ class TaskDeadLettered(Event):
     task: str
     reason: str
     deliveries: int
+
+
+@dataclasses.dataclass(frozen=True)
+class JobItemFailed(Event):
+    """A beat job could not process one record and went on with the rest (apps.core.batch):
+    a person must look (notifications alerts operations). Published once per failing record,
+    not on every run that fails it again."""
+
+    name = "core.job_item_failed"
+    job: str
+    item: str
+    error: str

@@ -123,3 +123,29 @@ class DeadLetter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task} {self.task_id} ({self.reason})"
+
+
+class JobFailure(models.Model):
+    """One record a beat job could not process (apps.core.batch): the job went on with the
+    others; a person looks here (admin, /metrics) and at the alert operations got. Closed by
+    itself when a later run processes the record, or by a person with "retry now"."""
+
+    job = models.CharField(max_length=100)
+    item = models.CharField(max_length=200)
+    error = models.TextField()
+    attempts = models.PositiveIntegerField(default=1)
+    first_failed_at = models.DateTimeField(default=timezone.now)
+    last_failed_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job", "item"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="jobfailure_one_open",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job} {self.item} x{self.attempts}"

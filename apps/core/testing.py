@@ -1,10 +1,11 @@
-"""Helpers for tests that race real database connections from threads."""
+"""Helpers for tests: racing real database connections from threads; a record the database
+refuses to change (a poison record for the beat jobs' tests)."""
 
 import threading
 from collections.abc import Callable
 from typing import Any
 
-from django.db import connections
+from django.db import connection, connections
 
 
 def run_threads(count: int, target: Callable[[int], Any]) -> tuple[list[Any], list[Exception]]:
@@ -29,3 +30,18 @@ def run_threads(count: int, target: Callable[[int], Any]) -> tuple[list[Any], li
     for thread in threads:
         thread.join(timeout=120)
     return results, failures
+
+
+def database_refuses_changes(table: str, pk: Any) -> None:
+    """From now on (until the test's transaction ends) PostgreSQL refuses every UPDATE and
+    DELETE of this one row, as a broken row or a failing constraint would: a real database
+    error for the code under test, no Python patched."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE OR REPLACE FUNCTION test_refuse_row() RETURNS trigger LANGUAGE plpgsql AS $$"
+            " BEGIN RAISE EXCEPTION 'this row cannot be changed (%)', OLD.id; END $$"
+        )
+        cursor.execute(
+            f"CREATE TRIGGER test_refuse_{table} BEFORE UPDATE OR DELETE ON {table}"  # noqa: S608
+            f" FOR EACH ROW WHEN (OLD.id::text = '{pk}') EXECUTE FUNCTION test_refuse_row()"
+        )

@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.accounts import selectors as accounts_selectors
-from apps.core import signing
+from apps.core import batch, signing
 from apps.core.events import publish
 from apps.kyc import errors, providers, screening, uploads
 from apps.kyc.events import (
@@ -394,17 +394,13 @@ def _move(case: Case, to: str, *, by: int | None, reason: str, note: str = "") -
 
 def cases_expire() -> int:
     """Approvals past their validity expire (tier back to 0); customers whose documents
-    expire within 30 days are told to renew them."""
+    expire within 30 days are told to renew them. One case that cannot be expired is left
+    for people (apps.core.batch), not the others."""
     now = timezone.now()
-    expired = 0
-    for case_id in Case.objects.filter(state=S.APPROVED, expires_at__lte=now).values_list(
-        "pk", flat=True
-    ):
-        with transaction.atomic():
-            case = _staff_case(case_id)
-            _move(case, S.EXPIRED, by=None, reason="approval expired")
-            customer_tier_set(user_id=case.user_id, level=0)
-            expired += 1
+    due = Case.objects.filter(state=S.APPROVED, expires_at__lte=now).exclude(
+        pk__in=batch.resting(EXPIRE_JOB)
+    )
+    expired = len(batch.each(EXPIRE_JOB, list(due.values_list("pk", flat=True)), _expire).results)
     soon = now.date() + timedelta(days=30)
     expiring = (
         Document.objects.filter(
@@ -421,29 +417,56 @@ def cases_expire() -> int:
 
 def retention_purge() -> int:
     """Five years after a customer left (account closed), delete their documents' files and
-    pseudonymise the profile, unless a case is under legal hold. The ledger is never touched."""
+    pseudonymise the profile, unless a case is under legal hold. The ledger is never touched.
+    A customer whose files cannot be deleted (storage refusing) is left for people and
+    retried, not the others."""
     cutoff = timezone.now() - timedelta(days=365 * settings.KYC_RETENTION_YEARS)
-    purged = 0
-    for user_id in accounts_selectors.users_closed_before(when=cutoff):
-        if Case.objects.filter(user_id=user_id, legal_hold=True).exists():
-            continue
-        with transaction.atomic():
-            for document in Document.objects.select_for_update().filter(
-                case__user_id=user_id, purged_at__isnull=True
-            ):
-                document.file.delete(save=False)
-                document.number, document.purged_at = None, timezone.now()
-                document.save(update_fields=["file", "number", "purged_at"])
-            pseudonym = f"purged-{uuid.uuid4().hex[:12]}"
-            Profile.objects.filter(user_id=user_id, pseudonymised_at__isnull=True).update(
-                legal_first_name=pseudonym,
-                legal_last_name=pseudonym,
-                address_line="",
-                postal_code="",
-                city="",
-                tax_id=None,
-                date_of_birth=date(1900, 1, 1),
-                pseudonymised_at=timezone.now(),
-            )
-            purged += 1
-    return purged
+    resting = {int(i) for i in batch.resting(RETENTION_JOB)}
+    due = [
+        user_id
+        for user_id in accounts_selectors.users_closed_before(when=cutoff)
+        if user_id not in resting
+        and not Case.objects.filter(user_id=user_id, legal_hold=True).exists()
+        and _holds_personal_data(user_id)
+    ]
+    return len(batch.each(RETENTION_JOB, due, _purge).results)
+
+
+EXPIRE_JOB, RETENTION_JOB = "kyc.expire", "kyc.retention"
+
+
+def _holds_personal_data(user_id: int) -> bool:
+    return (
+        Profile.objects.filter(user_id=user_id, pseudonymised_at__isnull=True).exists()
+        or Document.objects.filter(case__user_id=user_id, purged_at__isnull=True).exists()
+    )
+
+
+@transaction.atomic
+def _expire(case_id: int) -> None:
+    case = _staff_case(case_id)
+    _move(case, S.EXPIRED, by=None, reason="approval expired")
+    customer_tier_set(user_id=case.user_id, level=0)
+
+
+@transaction.atomic
+def _purge(user_id: int) -> None:
+    """Files first, inside the transaction: a storage that refuses one rolls the rows back,
+    and the files already deleted are deleted again (a no-op) on the retry."""
+    for document in Document.objects.select_for_update().filter(
+        case__user_id=user_id, purged_at__isnull=True
+    ):
+        document.file.delete(save=False)
+        document.number, document.purged_at = None, timezone.now()
+        document.save(update_fields=["file", "number", "purged_at"])
+    pseudonym = f"purged-{uuid.uuid4().hex[:12]}"
+    Profile.objects.filter(user_id=user_id, pseudonymised_at__isnull=True).update(
+        legal_first_name=pseudonym,
+        legal_last_name=pseudonym,
+        address_line="",
+        postal_code="",
+        city="",
+        tax_id=None,
+        date_of_birth=date(1900, 1, 1),
+        pseudonymised_at=timezone.now(),
+    )

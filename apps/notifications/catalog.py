@@ -43,6 +43,7 @@ KINDS: dict[str, Kind] = {
     "account_closed": Kind(ACCOUNT, (EMAIL,), critical=True),
     "reconciliation_breaks": Kind(SECURITY, (EMAIL, IN_APP), critical=True),  # to operations
     "task_dead_lettered": Kind(SECURITY, (EMAIL, IN_APP), critical=True),  # to operations
+    "job_item_failed": Kind(SECURITY, (EMAIL, IN_APP), critical=True),  # to operations
     # allauth's own mails (codes, notices): e-mail only, always sent.
     "account_mail": Kind(SECURITY, (EMAIL,), critical=True),
     "phone_code": Kind(SECURITY, (SMS,), critical=True),

@@ -14,7 +14,7 @@ from apps.accounts.events import (
     UserCreated,
 )
 from apps.core import context
-from apps.core.events import TaskDeadLettered, subscribe
+from apps.core.events import JobItemFailed, TaskDeadLettered, subscribe
 from apps.core.money import Money
 from apps.kyc.events import (
     KycApproved,
@@ -154,4 +154,13 @@ def on_task_dead_lettered(event: TaskDeadLettered) -> None:
         role="operations",
         kind="task_dead_lettered",
         context={"task": event.task, "reason": event.reason, "deliveries": event.deliveries},
+    )
+
+
+@subscribe(JobItemFailed)
+def on_job_item_failed(event: JobItemFailed) -> None:
+    services.staff_alert(
+        role="operations",
+        kind="job_item_failed",
+        context={"job": event.job, "item": event.item, "error": event.error},
     )

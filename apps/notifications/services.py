@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts import selectors as accounts_selectors
+from apps.core import batch
 from apps.notifications import channels, selectors
 from apps.notifications.catalog import CATEGORIES, CHANNELS, EMAIL, IN_APP, KINDS, PUSH, SMS
 from apps.notifications.errors import DeviceNotFound, NotificationNotFound, PreferenceLocked
@@ -211,15 +212,18 @@ def _record(delivery: Delivery, status: str, error: str = "", provider_id: str =
 
 def deliveries_requeue() -> int:
     """Beat job: send again what was queued but whose task never ran (broker down at commit),
-    and what a dead worker left "sending"."""
+    and what a dead worker left "sending". One delivery that cannot be queued is left for
+    people (apps.core.batch), not the others."""
     now = timezone.now()
     stuck = Delivery.objects.filter(
         status=Delivery.Status.QUEUED, created_at__lt=now - timedelta(minutes=1)
     ) | Delivery.objects.filter(status=Delivery.Status.SENDING, updated_at__lt=now - SENDING_LEASE)
-    ids = list(stuck.values_list("pk", flat=True)[:1000])
-    for delivery_id in ids:
-        _enqueue(delivery_id)
-    return len(ids)
+    resting = batch.resting(REQUEUE_JOB)
+    ids = list(stuck.exclude(pk__in=resting).values_list("pk", flat=True)[:1000])
+    return len(batch.each(REQUEUE_JOB, ids, _enqueue).results)
+
+
+REQUEUE_JOB = "notifications.requeue"
 
 
 @transaction.atomic

@@ -36,7 +36,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from apps.accounts import services as accounts_services
-from apps.core import signing
+from apps.core import batch, signing
 from apps.core.events import publish
 from apps.core.money import Money
 from apps.kyc import selectors as kyc_selectors
@@ -563,20 +563,56 @@ def _over_max_balance(payment: Payment) -> str:
 
 def payments_recover(*, limit: int = 200) -> dict[str, int]:
     """Beat job: every overdue unfinished payment moves on (see the module docstring), and
-    webhooks whose processing task was lost are processed."""
+    webhooks whose processing task was lost are processed. Each webhook and each payment is
+    its own unit (apps.core.batch): one that raises is flagged for people (the payment's
+    `needs_attention`), operations are alerted, and the others go on."""
     stale = timezone.now() - timedelta(seconds=settings.PAYMENTS_STEP_TIMEOUT_SECONDS)
-    for webhook_id in WebhookEvent.objects.filter(
-        processed_at__isnull=True, received_at__lte=stale
-    ).values_list("pk", flat=True)[:limit]:
-        webhook_process(webhook_id=webhook_id)
-    overdue = Payment.objects.filter(state=State.PROCESSING, due_at__lte=timezone.now()).order_by(
-        "due_at"
+    webhooks = (
+        WebhookEvent.objects.filter(processed_at__isnull=True, received_at__lte=stale)
+        .exclude(pk__in=batch.resting(WEBHOOK_JOB))
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    batch.each(
+        WEBHOOK_JOB,
+        list(webhooks),
+        lambda webhook_id: webhook_process(webhook_id=webhook_id),
+        flag=_webhook_failed,
+    )
+    overdue = (
+        Payment.objects.filter(state=State.PROCESSING, due_at__lte=timezone.now())
+        .exclude(pk__in=batch.resting(RECOVER_JOB))
+        .order_by("due_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    done = batch.each(
+        RECOVER_JOB,
+        list(overdue),
+        lambda payment_id: payment_recover(payment_id=payment_id),
+        flag=_recovery_failed,
     )
     counts: dict[str, int] = {}
-    for payment_id in overdue.values_list("pk", flat=True)[:limit]:
-        outcome = payment_recover(payment_id=payment_id)
+    for outcome in done.results:
         counts[outcome] = counts.get(outcome, 0) + 1
+    if done.failed:
+        counts["error"] = len(done.failed)
     return counts
+
+
+WEBHOOK_JOB, RECOVER_JOB = "payments.recover:webhook", "payments.recover"
+
+
+def _webhook_failed(webhook_id: UUID, error: str) -> None:
+    webhook = WebhookEvent.objects.get(pk=webhook_id)
+    payment = _locked(webhook.payment_id) if webhook.payment_id else None
+    if payment is not None:
+        _attention(payment, f"its webhook {webhook.event_type} could not be processed: {error}")
+
+
+def _recovery_failed(payment_id: UUID, error: str) -> None:
+    payment = _locked(payment_id)
+    if payment is not None:
+        _attention(payment, f"recovery failed: {error}")
 
 
 def payment_recover(*, payment_id: UUID, force: bool = False) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from contextlib import nullcontext
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -123,10 +124,15 @@ def reconcile(*, day: date) -> ReconciliationRun:
     against our payments) checks for a day; every break is stored, and operations is told."""
     run = ReconciliationRun.objects.create(day=day)
     breaks: list[tuple[str, str, dict]] = []
-    breaks += _ledger_breaks()
-    breaks += _wallet_breaks()
-    breaks += _read_model_breaks(day)
-    breaks += _settlement_breaks(day)
+    # One check that raises (a provider's report unreadable, a bad row) becomes a break of
+    # its own: the others still run, the run finishes and operations hear of it.
+    for name, check in (
+        ("ledger", _ledger_breaks),
+        ("wallets", _wallet_breaks),
+        ("read_model", lambda: _read_model_breaks(day)),
+        ("settlement", lambda: _settlement_breaks(day)),
+    ):
+        breaks += _checked(name, check)
     with transaction.atomic():
         Break.objects.bulk_create(
             Break(run=run, kind=kind, reference=ref[:200], detail=detail)
@@ -143,6 +149,18 @@ def reconcile(*, day: date) -> ReconciliationRun:
                 context={"day": day.isoformat(), "breaks": len(breaks)},
             )
     return run
+
+
+def _checked(name: str, check: Any) -> list[tuple[str, str, dict]]:
+    # Inside a caller's transaction (a test, a shell) a savepoint keeps a failed check from
+    # poisoning it; outside, none, so the provider's report is not fetched inside one.
+    scope = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    try:
+        with scope:
+            return list(check())
+    except Exception as exc:  # noqa: BLE001 - the other checks must still run
+        logger.exception("reconciliation: the %s check failed", name)
+        return [("check_failed", name, {"error": f"{type(exc).__name__}: {exc}"[:1000]})]
 
 
 def _count(kinds: Any) -> dict[str, int]:
@@ -206,23 +224,18 @@ def _settlement_breaks(day: date) -> list[tuple[str, str, dict]]:
     ours = {p["reference"]: p for p in payments_selectors.settled_on(day=day)}
     providers = set(payments_selectors.providers_used()) | {p["provider"] for p in ours.values()}
     theirs: dict[str, dict] = {}
-    for provider in sorted(providers):
-        uploaded = SettlementLine.objects.filter(provider=provider, day=day)
-        lines = (
-            [
-                {
-                    "reference": line.reference,
-                    "direction": line.direction,
-                    "amount": line.amount,
-                    "currency": line.currency,
-                }
-                for line in uploaded
-            ]
-            if uploaded.exists()
-            else payments_selectors.settlement_report(provider=provider, day=day)
-        )
-        theirs.update({line["reference"]: {**line, "provider": provider} for line in lines})
     out = []
+    for provider in sorted(providers):
+        try:
+            lines = _settlement_lines(provider, day)
+        except Exception as exc:  # noqa: BLE001 - one provider must not hide the others
+            logger.exception("reconciliation: no settlement report from %s", provider)
+            error = {"error": f"{type(exc).__name__}: {exc}"[:1000]}
+            out.append(("settlement_report_unavailable", provider, error))
+            # Unchecked, not missing: its payments are not reported one by one.
+            ours = {ref: p for ref, p in ours.items() if p["provider"] != provider}
+            continue
+        theirs.update({line["reference"]: {**line, "provider": provider} for line in lines})
     for ref in sorted(set(ours) | set(theirs)):
         mine, bank = ours.get(ref), theirs.get(ref)
         if bank is None:
@@ -232,6 +245,22 @@ def _settlement_breaks(day: date) -> list[tuple[str, str, dict]]:
         elif (mine["amount"], mine["currency"]) != (bank["amount"], bank["currency"]):
             out.append(("amount_mismatch", ref, {"ours": mine, "theirs": bank}))
     return out
+
+
+def _settlement_lines(provider: str, day: date) -> list[dict]:
+    """Lines operations uploaded for the day, else the provider's own report."""
+    uploaded = SettlementLine.objects.filter(provider=provider, day=day)
+    if not uploaded.exists():
+        return payments_selectors.settlement_report(provider=provider, day=day)
+    return [
+        {
+            "reference": line.reference,
+            "direction": line.direction,
+            "amount": line.amount,
+            "currency": line.currency,
+        }
+        for line in uploaded
+    ]
 
 
 @transaction.atomic

@@ -175,6 +175,8 @@ CELERY_BEAT_SCHEDULE = {
     "core.idempotency_cleanup": {"task": "core.idempotency_cleanup", "schedule": 3600.0},
     "core.deliveries_cleanup": {"task": "core.deliveries_cleanup", "schedule": 86400.0},
 }
+# A record a beat job failed on (apps.core.batch) is tried again no sooner than this.
+BATCH_RETRY_AFTER_SECONDS = env.int("BATCH_RETRY_AFTER_SECONDS", default=3600)
 # After commit, outbox events go to the broker from a relay thread in batches ("background"),
 # or from the committing thread ("inline": tests, so eager tasks run before the caller returns).
 OUTBOX_DISPATCH = env("OUTBOX_DISPATCH", default="background")

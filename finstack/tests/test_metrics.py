@@ -68,3 +68,17 @@ def test_request_latency_and_sql_per_view_and_task_failures(client, auth_client)
     assert queries
     assert float(queries[0].split()[-1]) >= 1
     assert 'finstack_celery_task_failures_total{task="payments.run_step"}' in text
+
+
+def test_records_a_beat_job_went_on_without_are_counted(client):
+    from apps.core import batch
+
+    def work(item):
+        if item == "bad":
+            raise ValueError("cannot be processed")
+        return item
+
+    assert batch.each("demo.job", ["good", "bad"], work).failed == ["bad"]
+
+    text = client.get("/metrics").content.decode()
+    assert 'finstack_job_failures_open{job="demo.job"} 1.0' in text

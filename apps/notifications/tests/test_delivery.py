@@ -2,12 +2,15 @@
 invalid push tokens, lost tasks re-queued, codes redacted once sent, the real-provider
 adapters against a faked HTTP API."""
 
+from datetime import timedelta
+
 import pytest
 import responses
 from celery.exceptions import Retry
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.test import TestCase
+from django.utils import timezone
 
 from apps.notifications import services
 from apps.notifications.channels import PermanentFailure, Sent, TemporaryFailure
@@ -209,3 +212,26 @@ def test_a_phone_code_goes_by_sms_in_the_users_language_and_is_redacted(ann):
     delivery = Delivery.objects.get(kind="phone_code")
     assert delivery.status == "sent"
     assert "731904" not in delivery.body
+
+
+def test_one_delivery_that_cannot_be_sent_does_not_stop_the_requeue(ann):
+    from apps.core.models import JobFailure
+    from apps.core.testing import database_refuses_changes
+
+    bob = get_user_model().objects.create_user("bob@example.com", "pw")  # given: two lost
+    with TestCase.captureOnCommitCallbacks(execute=False):
+        for user in (ann, bob):
+            services.notify(user_id=user.pk, kind="password_changed", context={"how": "reset"})
+    Delivery.objects.update(created_at=timezone.now() - timedelta(hours=1))
+    poison = Delivery.objects.get(user=ann, channel="email")
+    database_refuses_changes("notifications_delivery", poison.pk)  # the database refuses one
+
+    assert services.deliveries_requeue() == 1  # when / then: bob's is sent
+
+    assert Delivery.objects.get(user=bob, channel="email").status == "sent"
+    assert [m.to for m in mail.outbox] == [["bob@example.com"]]
+    poison.refresh_from_db()
+    assert (poison.status, poison.attempts) == ("queued", 0)
+    failure = JobFailure.objects.get()
+    assert (failure.job, failure.item) == ("notifications.requeue", str(poison.pk))
+    assert services.deliveries_requeue() == 0  # resting: not retried every minute

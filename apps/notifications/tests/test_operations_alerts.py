@@ -55,3 +55,22 @@ def test_the_alert_failing_for_good_is_not_alerted_again(
     assert DeadLetter.objects.count() == 1  # kept for people, and logged
     assert not OutboxEvent.objects.filter(type="core.task_dead_lettered").exists()
     assert not notifications_selectors.inbox(user_id=operations.pk).exists()
+
+
+def test_a_record_a_beat_job_failed_on_alerts_operations_once(
+    operations, django_capture_on_commit_callbacks
+):
+    from apps.core import batch
+
+    def work(item):
+        raise ValueError(f"{item} cannot be booked")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        batch.each("payments.recover", ["p-1"], work)
+        batch.each("payments.recover", ["p-1"], work)  # the next run fails it again
+
+    inbox = notifications_selectors.inbox(user_id=operations.pk)
+    assert list(inbox.values_list("kind", flat=True)) == ["job_item_failed"]
+    (message,) = [m for m in mail.outbox if "ops@finstack.test" in m.to]
+    assert message.subject.endswith("payments.recover could not process p-1")
+    assert "ValueError: p-1 cannot be booked" in message.body

@@ -136,3 +136,61 @@ def test_dashboard_and_break_pages(client, otp_login, day):
     assert client.get("/admin/reports/break/").status_code == 200
     assert client.get("/admin/reports/settlementline/import/").status_code == 200
     assert client.get("/admin/payments/payment/export/").status_code == 200
+
+
+def test_a_retired_provider_does_not_stop_reconciliation_of_the_others(day):
+    today, (first, second), _ = day
+    bank_forgets(first)  # given: a real break at the simulated bank
+    user, wallet = committed(customer, "old@example.com")  # and a payment of a bank we left:
+    retired = committed(  # it is no longer configured, so its report cannot be fetched
+        payments.deposit_create,
+        user_id=user.pk,
+        wallet_id=wallet,
+        funding_source_id=bank_account(user).pk,
+        amount=Money(500, "EUR"),
+        client_key="old",
+    )
+    bank_answers(retired)
+    bank_forgets(retired)  # the simulated bank never had it
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE payments_payment SET provider = 'oldbank' WHERE id = %s", [str(retired)]
+        )
+
+    run = services.reconcile(day=today)  # when
+
+    assert run.finished_at is not None  # then: the run finishes and finds the real break
+    assert kinds(run) == ["missing_at_provider", "settlement_report_unavailable"]
+    unavailable = run.breaks.get(kind="settlement_report_unavailable")
+    assert unavailable.reference == "oldbank"
+    assert "unknown provider 'oldbank'" in unavailable.detail["error"]
+    assert run.breaks.get(kind="missing_at_provider").reference == first
+    assert run.summary["breaks"] == 2
+
+
+def test_a_check_that_raises_becomes_a_break_and_the_others_still_run(day):
+    today, (first, _), _ = day
+    bank_forgets(first)
+    database_refuses_ledger_verify_report()  # given: the ledger check cannot store its report
+
+    run = services.reconcile(day=today)  # when
+
+    assert run.finished_at is not None  # then
+    assert kinds(run) == ["check_failed", "missing_at_provider"]
+    failed = run.breaks.get(kind="check_failed")
+    assert failed.reference == "ledger"
+    assert "verification reports refused" in failed.detail["error"]
+
+
+def database_refuses_ledger_verify_report() -> None:
+    """PostgreSQL refuses new verification reports (a real database error, no Python
+    patched), so the ledger check raises."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION test_refuse_report() RETURNS trigger LANGUAGE plpgsql AS $$"
+            " BEGIN RAISE EXCEPTION 'verification reports refused'; END $$"
+        )
+        cursor.execute(
+            "CREATE TRIGGER test_refuse_report BEFORE INSERT ON ledger_verificationreport"
+            " FOR EACH ROW EXECUTE FUNCTION test_refuse_report()"
+        )
