@@ -76,11 +76,11 @@ def totp_passed_at(request: Any) -> float | None:
     carrier = token_session_request(request)
     records = get_authentication_records(carrier, request.user) if carrier else []
     times = [
-        float(r.get("at", 0))
+        r.get("at", 0)
         for r in records
         if r.get("method") == "mfa" and r.get("type") == Authenticator.Type.TOTP
     ]
-    return max(times, default=None)
+    return max(times, default=None)  # seconds since the epoch, as allauth records them
 
 
 def has_role(*roles: str) -> type[BasePermission]:
