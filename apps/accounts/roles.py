@@ -38,6 +38,9 @@ PERMISSIONS: dict[str, list[str]] = {
         "payments.view_payment",
         "payments.view_riskreview",
         "payments.change_riskreview",  # decide risk reviews
+        "core.view_risklimit",
+        "core.add_risklimit",
+        "core.change_risklimit",  # risk thresholds, audited
         "payments.view_fundingsource",
     ],
     OPERATIONS: [

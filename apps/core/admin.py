@@ -2,11 +2,12 @@
 
 from typing import Any
 
+from auditlog.registry import auditlog
 from django.contrib import admin
 from django.http import HttpRequest
 
-from apps.core import batch
-from apps.core.models import DeadLetter, IdempotencyRecord, JobFailure
+from apps.core import batch, risk
+from apps.core.models import DeadLetter, IdempotencyRecord, JobFailure, RiskLimit
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -74,3 +75,22 @@ class JobFailureAdmin(ReadOnlyAdmin):
         for failure_id in queryset.filter(resolved_at__isnull=True).values_list("pk", flat=True):
             batch.failure_retry(failure_id=failure_id)
         self.message_user(request, "The next run of each job takes these records again.")
+
+
+@admin.register(RiskLimit)
+class RiskLimitAdmin(admin.ModelAdmin):
+    """Compliance sets the risk thresholds here; each change is in the staff log (before and
+    after). Without a row, a currency uses settings.PAYMENTS_RISK."""
+
+    list_display = ("currency", "review", "deny", "review_per_day", "max_per_hour", "updated_at")
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        risk.forget()
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        super().delete_model(request, obj)
+        risk.forget()
+
+
+auditlog.register(RiskLimit)

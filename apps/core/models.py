@@ -149,3 +149,51 @@ class JobFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} {self.item} x{self.attempts}"
+
+
+class RiskLimit(models.Model):
+    """Risk thresholds compliance edits in the admin (audited), in minor units; a row replaces
+    the `settings.PAYMENTS_RISK["amount"]` entry of its currency ("default": every currency
+    without its own). Rows are read by apps.core.risk, cached per process for
+    RISK_RULES_CACHE_SECONDS."""
+
+    DEFAULT = "default"
+
+    currency = models.CharField(
+        max_length=7, primary_key=True, help_text='An ISO code (EUR) or "default".'
+    )
+    review = models.BigIntegerField(
+        help_text="From this amount a payment or transfer waits for review."
+    )
+    deny = models.BigIntegerField(help_text="From this amount it is refused.")
+    review_per_day = models.BigIntegerField(
+        help_text="A customer's payments in a day above this total go to review."
+    )
+    max_per_hour = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text='Payments per customer and hour before review ("default" row only).',
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(review__gt=0, deny__gt=models.F("review"), review_per_day__gt=0),
+                name="risklimit_order",
+                violation_error_message="Amounts are positive and deny is above review.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(currency="default") | models.Q(currency__regex=r"^[A-Z]{3}$"),
+                name="risklimit_currency",
+                violation_error_message='The currency is a three-letter ISO code or "default".',
+            ),
+            models.CheckConstraint(
+                condition=models.Q(currency="default") | models.Q(max_per_hour__isnull=True),
+                name="risklimit_hourly_on_default",
+                violation_error_message='Payments per hour is set on the "default" row only.',
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"risk limits {self.currency}"

@@ -1,23 +1,22 @@
 """Risk rules run before money moves: each returns nothing or (outcome, reason); the strictest
-outcome wins. Thresholds are settings (PAYMENTS_RISK), per currency in minor units."""
+outcome wins. Thresholds per currency in minor units: apps.core.risk (settings.PAYMENTS_RISK
+as defaults, compliance's edits in the admin over them)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.db.models import Count, Sum
 from django.utils import timezone
 
 from apps.accounts import selectors as accounts_selectors
-from apps.core.risk import ALLOW, DENY, REVIEW, Decision, amount_assess, amount_limits
+from apps.core.risk import ALLOW, DENY, REVIEW, Decision, amount_assess, amount_limits, max_per_hour
 from apps.payments.models import FundingSource, Payment, State
 
 __all__ = ["ALLOW", "DENY", "REVIEW", "Decision", "assess"]
 
 
 def assess(*, user_id: int, direction: str, amount: int, currency: str, source: FundingSource):
-    rules = settings.PAYMENTS_RISK
     decision = Decision()
     user = accounts_selectors.user_get(user_id=user_id)
     if user is None or not user.is_active:
@@ -29,7 +28,7 @@ def assess(*, user_id: int, direction: str, amount: int, currency: str, source: 
         state__in=[State.FAILED, State.CANCELED]
     )
     last_hour = recent.filter(created_at__gte=since_hour).aggregate(n=Count("id"))["n"]
-    if last_hour >= rules["max_per_hour"]:
+    if last_hour >= max_per_hour():
         decision.add(REVIEW, "velocity_per_hour")
     last_day = (
         recent.filter(created_at__gte=since_day, currency=currency).aggregate(total=Sum("amount"))[

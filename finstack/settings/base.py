@@ -401,6 +401,8 @@ PAYMENTS_RISK = {
     },
     "max_per_hour": 5,
 }
+# Compliance's edits of these (RiskLimit rows in the admin) reach every process within this.
+RISK_RULES_CACHE_SECONDS = env.int("RISK_RULES_CACHE_SECONDS", default=30)
 CELERY_BEAT_SCHEDULE |= {"payments.recover": {"task": "payments.recover", "schedule": 60.0}}
 
 # Bearer token the Prometheus scraper sends to /metrics (empty: open, e.g. in development).

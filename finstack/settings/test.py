@@ -36,3 +36,5 @@ NOTIFICATIONS_BACKENDS = {
 }
 PAYMENTS_SIMULATED_AUTO_CALLBACK = False  # tests deliver the bank's callbacks themselves
 KYC_SIMULATED_AUTO_CALLBACK = False  # tests deliver the vendor's answers themselves
+
+RISK_RULES_CACHE_SECONDS = 0  # an edit in one test is seen at once
