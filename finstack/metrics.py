@@ -39,7 +39,7 @@ TASK_FAILURES = Counter("finstack_celery_task_failures", "Celery tasks that fail
 
 class FinstackCollector:
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from apps.core import batch, deliveries, outbox
+        from apps.core import batch, deliveries, health, outbox
         from apps.kyc import selectors as kyc_selectors
         from apps.payments import selectors as payments_selectors
         from apps.reports import selectors as reports_selectors
@@ -71,6 +71,14 @@ class FinstackCollector:
         for job, count in batch.open_failures_by_job().items():
             failing.add_metric([job], count)
         yield failing
+        up = GaugeMetricFamily(
+            "finstack_dependency_up",
+            "1 while a dependency answers this process (Redis may be down: the API degrades)",
+            labels=["dependency"],
+        )
+        up.add_metric(["database"], float(health.database() == "ok"))
+        up.add_metric(["redis"], float(health.redis_state() == "ok"))
+        yield up
         yield GaugeMetricFamily(
             "finstack_reconciliation_open_breaks",
             "Reconciliation breaks not yet resolved",

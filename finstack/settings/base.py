@@ -55,6 +55,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "finstack.metrics.RequestMetricsMiddleware",
     "apps.core.middleware.RequestIdMiddleware",
+    "apps.core.health.ProbeMiddleware",  # before anything reads the Host header
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
