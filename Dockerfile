@@ -20,7 +20,8 @@ WORKDIR /app
 COPY --chown=finstack:finstack . /app
 # collectstatic needs settings but no database or real secret.
 RUN SECRET_KEY=build-only DATABASE_URL=postgres://build@localhost/build \
-    JWT_PRIVATE_KEY=build-only MFA_ENCRYPTION_KEYS=build-only \
+    JWT_PRIVATE_KEY=build-only MFA_ENCRYPTION_KEYS=build-only METRICS_TOKEN=build-only \
+    PAYMENTS_SIMULATED_WEBHOOK_SECRET=build-only KYC_SIMULATED_WEBHOOK_SECRET=build-only \
     python manage.py collectstatic --no-input
 USER 10001
 EXPOSE 8000

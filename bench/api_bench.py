@@ -66,6 +66,9 @@ def environment(url: str) -> dict[str, str]:
         "JWT_PRIVATE_KEY": dev_rsa_private_key(ROOT / ".data" / "bench-jwt-private.pem"),
         "JWT_ACCESS_TOKEN_SECONDS": "3600",  # outlives the run
         "MFA_ENCRYPTION_KEYS": fernet_key_from("bench"),
+        "METRICS_TOKEN": "bench",
+        "PAYMENTS_SIMULATED_WEBHOOK_SECRET": "bench-payments",
+        "KYC_SIMULATED_WEBHOOK_SECRET": "bench-kyc",
     }
 
 

@@ -47,6 +47,9 @@ def django_setup(url: str) -> None:
         "JWT_PRIVATE_KEY", dev_rsa_private_key(ROOT / ".data" / "bench-jwt-private.pem")
     )
     os.environ.setdefault("MFA_ENCRYPTION_KEYS", fernet_key_from("bench"))
+    os.environ.setdefault("METRICS_TOKEN", "bench")
+    os.environ.setdefault("PAYMENTS_SIMULATED_WEBHOOK_SECRET", "bench-payments")
+    os.environ.setdefault("KYC_SIMULATED_WEBHOOK_SECRET", "bench-kyc")
     os.environ["LOG_LEVEL"] = "WARNING"
     import django
 

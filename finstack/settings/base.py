@@ -347,8 +347,11 @@ KYC_PROVIDER = env("KYC_PROVIDER", default="simulated")
 KYC_WEBHOOK_SECRETS = {"simulated": env("KYC_SIMULATED_WEBHOOK_SECRET", default="kyc-dev-only")}
 KYC_SIMULATED_AUTO_CALLBACK = env.bool("KYC_SIMULATED_AUTO_CALLBACK", default=True)
 KYC_SIMULATED_DELAY = 5
+# Where the simulated vendor and bank call us back: this process's own address from a
+# laptop, the web service's inside compose (http://web:8000) or Kubernetes (http://finstack-web).
+CALLBACK_BASE_URL = env("CALLBACK_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 KYC_SIMULATED_WEBHOOK_URL = env(
-    "KYC_SIMULATED_WEBHOOK_URL", default="http://127.0.0.1:8000/api/v1/kyc/webhooks/simulated"
+    "KYC_SIMULATED_WEBHOOK_URL", default=f"{CALLBACK_BASE_URL}/api/v1/kyc/webhooks/simulated"
 )
 CELERY_BEAT_SCHEDULE |= {
     "kyc.expire": {"task": "kyc.expire", "schedule": crontab(hour=3, minute=0)},
@@ -389,7 +392,7 @@ PAYMENTS_WEBHOOK_SECRETS = {
 PAYMENTS_SIMULATED_AUTO_CALLBACK = env.bool("PAYMENTS_SIMULATED_AUTO_CALLBACK", default=True)
 PAYMENTS_SIMULATED_DELAY = env.int("PAYMENTS_SIMULATED_DELAY", default=3)
 PAYMENTS_SIMULATED_WEBHOOK_URL = env(
-    "PAYMENTS_SIMULATED_WEBHOOK_URL", default="http://127.0.0.1:8000/api/v1/webhooks/simulated"
+    "PAYMENTS_SIMULATED_WEBHOOK_URL", default=f"{CALLBACK_BASE_URL}/api/v1/webhooks/simulated"
 )
 PAYMENTS_STEP_TIMEOUT_SECONDS = 60  # a queued step not started by then is re-sent
 PAYMENTS_WEBHOOK_WAIT_SECONDS = env.int("PAYMENTS_WEBHOOK_WAIT_SECONDS", default=300)

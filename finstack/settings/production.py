@@ -1,7 +1,9 @@
 """Production: base settings plus transport and cookie security. Nothing else differs."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
-from .base import env
+from .base import KYC_WEBHOOK_SECRETS, METRICS_TOKEN, PAYMENTS_WEBHOOK_SECRETS, env
 
 DEBUG = False
 LOG_FORMAT = env("LOG_FORMAT", default="json")
@@ -9,8 +11,9 @@ LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT  # noqa: F405
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-# /healthz and /readyz are probed over plain HTTP inside the cluster.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# /healthz and /readyz are answered before this redirect (apps.core.health.ProbeMiddleware).
+# Provider callbacks are signed, and the simulated ones come from inside the cluster over HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^api/v1/webhooks/", r"^api/v1/kyc/webhooks/"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
@@ -37,3 +40,14 @@ if env("S3_BUCKET", default=""):
             "object_parameters": {"ServerSideEncryption": "AES256"},
         },
     }
+
+# Refuse to start with what only development may use (`manage.py generate_secrets` makes
+# real ones): /metrics open to anyone, or webhook secrets everybody can read in this file.
+if not METRICS_TOKEN:
+    raise ImproperlyConfigured("Set METRICS_TOKEN (or METRICS_TOKEN_FILE): /metrics is not public.")
+_DEV_SECRETS = {"kyc-dev-only", "whsec-simulated-dev-only"}
+if _DEV_SECRETS & {*KYC_WEBHOOK_SECRETS.values(), *PAYMENTS_WEBHOOK_SECRETS.values()}:
+    raise ImproperlyConfigured(
+        "Set PAYMENTS_SIMULATED_WEBHOOK_SECRET and KYC_SIMULATED_WEBHOOK_SECRET (or their _FILE):"
+        " the development defaults are public."
+    )

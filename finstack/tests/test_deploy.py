@@ -67,6 +67,9 @@ def test_production_puts_uploads_on_s3_when_a_bucket_is_given():
         "SECRET_KEY": "x" * 50,
         "JWT_PRIVATE_KEY": "unused",
         "MFA_ENCRYPTION_KEYS": "unused",
+        "METRICS_TOKEN": "unused",
+        "PAYMENTS_SIMULATED_WEBHOOK_SECRET": "unused-p",
+        "KYC_SIMULATED_WEBHOOK_SECRET": "unused-k",
         "S3_BUCKET": "finstack-kyc",
         "S3_ENDPOINT_URL": "http://minio:9000",
     }

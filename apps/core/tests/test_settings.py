@@ -13,6 +13,9 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "api.finstack.example",
     "DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/finstack"),
     "REDIS_URL": settings.REDIS_URL,
+    "METRICS_TOKEN": "scrape-token",
+    "PAYMENTS_SIMULATED_WEBHOOK_SECRET": "whsec_for_this_test",
+    "KYC_SIMULATED_WEBHOOK_SECRET": "kyc_for_this_test",
 }
 
 
