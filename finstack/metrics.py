@@ -76,8 +76,8 @@ class FinstackCollector:
             "1 while a dependency answers this process (Redis may be down: the API degrades)",
             labels=["dependency"],
         )
-        up.add_metric(["database"], float(health.database() == "ok"))
-        up.add_metric(["redis"], float(health.redis_state() == "ok"))
+        up.add_metric(["database"], 1 if health.database() == "ok" else 0)
+        up.add_metric(["redis"], 1 if health.redis_state() == "ok" else 0)
         yield up
         yield GaugeMetricFamily(
             "finstack_reconciliation_open_breaks",
