@@ -16,6 +16,14 @@ pytest_plugins = ["tests.security.pii"]
 
 
 @pytest.fixture(autouse=True)
+def _fresh_risk_rules() -> None:
+    """Risk rows are cached per process as in production; each test starts from its own rows."""
+    from apps.core import risk
+
+    risk.forget()
+
+
+@pytest.fixture(autouse=True)
 def _chart_of_accounts(request: pytest.FixtureRequest) -> None:
     """System ledger accounts, KYC tiers and staff roles come from migrations; a transactional
     test's flush removes them, so put them back for any test that uses the database."""

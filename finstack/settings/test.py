@@ -37,4 +37,4 @@ NOTIFICATIONS_BACKENDS = {
 PAYMENTS_SIMULATED_AUTO_CALLBACK = False  # tests deliver the bank's callbacks themselves
 KYC_SIMULATED_AUTO_CALLBACK = False  # tests deliver the vendor's answers themselves
 
-RISK_RULES_CACHE_SECONDS = 0  # an edit in one test is seen at once
+RISK_RULES_CACHE_SECONDS = 3600  # cached as in production; conftest forgets it per test
