@@ -111,6 +111,24 @@ if env.bool("DB_PREPARED_STATEMENTS", default=True):
         server_side_binding=True, prepare_threshold=env.int("DB_PREPARE_THRESHOLD", default=5)
     )
 
+# A streaming replica for the read side that tolerates lag (finstack/replica.py).
+if env("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = {
+        **DATABASES["default"],
+        **env.db_url("DATABASE_REPLICA_URL"),
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["finstack.replica.ReplicaRouter"]
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("apps.core.health.ProbeMiddleware") + 1,
+        "finstack.replica.ReplicaReadsMiddleware",
+    )
+DATABASE_REPLICA_PIN_SECONDS = env.int("DATABASE_REPLICA_PIN_SECONDS", default=30)
+REPLICA_ROUTES = frozenset(
+    {"wallet-transactions", "report-summary", "report-statement", "notification-list"}
+)
+REPLICA_APPS = frozenset({"ledger", "wallets", "payments", "kyc", "notifications", "reports"})
+
 # Customer and staff passwords (allauth applies these at sign-up, change and reset).
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
