@@ -5,9 +5,10 @@
   a task that kills its worker (SIGKILL, out of memory, a segfault) comes back for ever; past
   `TASK_MAX_DELIVERIES` (3) it is acknowledged without running and parked as a DeadLetter,
   logged CRITICAL. A task that fails for good (not a retry) is stored as a DeadLetter too.
-- Beat jobs run once at a time: a task named in CELERY_BEAT_SCHEDULE runs under a session
-  advisory lock on its name; a second run starting meanwhile (two beats, a slow run and the
-  next tick) skips, as the first one does the work.
+- Beat jobs run once at a time: a task named in CELERY_BEAT_SCHEDULE runs under an advisory
+  lock on its name, held by a transaction of its own (so it works behind PgBouncer); a second
+  run starting meanwhile (two beats, a slow run and the next tick) skips, as the first one
+  does the work.
 - Test-only fault points (`apps.core.faults`) at task start.
 """
 
@@ -43,19 +44,21 @@ def beat_tasks() -> frozenset[str]:
 
 @contextmanager
 def singleton(name: str) -> Iterator[bool]:
-    """Yield True to the one holder of the session advisory lock named `name`, False to anyone
-    else meanwhile. Session-level, so a worker killed mid-job releases it with its connection."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", [f"job:{name}"])
-        (held,) = cursor.fetchone()
+    """Yield True to the one holder of the advisory lock named `name`, False to anyone else
+    meanwhile. The lock is transaction-level, held for the job's length by a connection of its
+    own: a session lock does not survive PgBouncer's transaction pooling (its unlock may reach
+    another server connection and leave the lock behind), an open transaction does, and a
+    worker killed mid-job releases it with its connection."""
+    holder = connection.get_new_connection(connection.get_connection_params())
     try:
+        with holder.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))", [f"job:{name}"]
+            )
+            (held,) = cursor.fetchone()
         yield held
     finally:
-        if held:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [f"job:{name}"]
-                )
+        holder.close()  # ends the transaction, and with it the lock
 
 
 def delivery_count(*, task_id: str, task: str, retries: int) -> int:

@@ -1,14 +1,17 @@
-"""Real PostgreSQL servers a test owns: a throwaway primary (initdb in a temporary directory,
+"""Real servers a test owns. PostgreSQL: a throwaway primary (initdb in a temporary directory,
 its own port, replication allowed from 127.0.0.1) and a streaming replica of it
 (`pg_basebackup -R`), both run as the `postgres` user and stopped by the test. The machine's
-own server does not allow replication connections, hence a primary of our own."""
+own server does not allow replication connections, hence a primary of our own. PgBouncer
+(Debian's package) in transaction mode in front of a server."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -80,3 +83,42 @@ def primary_and_replica(base: Path) -> Iterator[tuple[int, int]]:
             _stop(replica)
     finally:
         _stop(primary)
+
+
+@contextmanager
+def pgbouncer(base: Path, *, pg_port: int = 5432, pool_size: int = 3) -> Iterator[int]:
+    """A PgBouncer in transaction mode in front of a PostgreSQL on 127.0.0.1 (trust auth), with
+    fewer server connections than clients, so clients share them transaction by transaction.
+    Yields its port. Run as `postgres` (PgBouncer refuses root)."""
+    found = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+    base.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        shutil.chown(base, "postgres")
+    port = free_port()
+    (base / "users.txt").write_text('"postgres" ""\n')
+    (base / "pgbouncer.ini").write_text(
+        "[databases]\n"
+        f"* = host=127.0.0.1 port={pg_port}\n"
+        "[pgbouncer]\n"
+        f"listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
+        f"auth_type = trust\nauth_file = {base / 'users.txt'}\n"
+        f"pool_mode = transaction\ndefault_pool_size = {pool_size}\nmax_client_conn = 200\n"
+        f"logfile = {base / 'pgbouncer.log'}\npidfile = {base / 'pgbouncer.pid'}\n"
+        "ignore_startup_parameters = extra_float_digits,options\n"
+    )
+    _as_postgres(found, "-d", str(base / "pgbouncer.ini"))
+    try:
+        for _ in range(100):
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        yield port
+    finally:
+        pid = (
+            (base / "pgbouncer.pid").read_text().strip()
+            if (base / "pgbouncer.pid").exists()
+            else ""
+        )
+        if pid:
+            os.kill(int(pid), signal.SIGTERM)
