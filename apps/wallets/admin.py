@@ -15,30 +15,53 @@ from apps.core.errors import DomainError
 from apps.core.money import Money
 from apps.ledger import selectors as ledger_selectors
 from apps.wallets import services
-from apps.wallets.models import Transfer, TransferReview, Wallet, WalletMember, WalletStatusChange
+from apps.wallets.models import (
+    MoneyRequest,
+    Transfer,
+    TransferReview,
+    Wallet,
+    WalletInvitation,
+    WalletMember,
+    WalletMemberChange,
+    WalletStatusChange,
+)
 
 
-class MemberInline(admin.TabularInline):
-    model = WalletMember
-    fields = ("user", "role", "daily_limit", "created_at")
-    readonly_fields = fields
+class _Trail(admin.TabularInline):
+    """Rows shown on the wallet's page as they are: never added, edited or deleted here."""
+
     extra = 0
     can_delete = False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
-class StatusChangeInline(admin.TabularInline):
+class MemberInline(_Trail):
+    """Members at a glance; "change" opens the member to edit or remove with a reason."""
+
+    model = WalletMember
+    fields = ("user", "role", "daily_limit", "created_at")
+    show_change_link = True
+
+
+class StatusChangeInline(_Trail):
     model = WalletStatusChange
     fk_name = "wallet"
     fields = ("created_at", "from_status", "to_status", "reason", "changed_by")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+
+class MemberChangeInline(_Trail):
+    model = WalletMemberChange
+    fields = ("created_at", "user", "action", "role", "daily_limit", "reason", "changed_by")
+
+
+class InvitationInline(_Trail):
+    model = WalletInvitation
+    fields = ("created_at", "contact", "invitee", "role", "daily_limit", "state", "decided_at")
 
 
 class ReasonForm(forms.Form):
@@ -73,8 +96,8 @@ class WalletAdmin(admin.ModelAdmin):
         "available",
         "created_at",
     )
-    inlines = (MemberInline, StatusChangeInline)
-    actions = ("freeze", "unfreeze")
+    inlines = (MemberInline, InvitationInline, MemberChangeInline, StatusChangeInline)
+    actions = ("freeze", "unfreeze", "close")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -103,11 +126,115 @@ class WalletAdmin(admin.ModelAdmin):
     def unfreeze(self, request: HttpRequest, queryset: QuerySet[Wallet]) -> HttpResponse | None:
         return self._set_status(request, queryset, "active")
 
+    @admin.action(
+        description="Close wallet (only when empty; kept for history)", permissions=["freeze"]
+    )
+    def close(self, request: HttpRequest, queryset: QuerySet[Wallet]) -> HttpResponse | None:
+        form = ReasonForm(request.POST if "reason" in request.POST else None)
+        if not form.is_valid():
+            return self._ask_reason(request, form, queryset, "closed")
+        closed = 0
+        for wallet in queryset.order_by("pk"):
+            try:
+                services.wallet_close_by_staff(
+                    wallet_id=wallet.pk,
+                    staff_id=request.user.pk,
+                    reason=form.cleaned_data["reason"],
+                )
+            except DomainError as error:  # money left on it, a hold, a review in flight
+                self.message_user(request, f"{wallet.pk}: {error.message}", messages.ERROR)
+            else:
+                closed += 1
+        if closed:
+            self.message_user(request, f"{closed} wallet(s) now closed.", messages.SUCCESS)
+        return None
+
+    def _ask_reason(
+        self, request: HttpRequest, form: ReasonForm, queryset: QuerySet[Wallet], status: str
+    ) -> HttpResponse:
+        return TemplateResponse(
+            request,
+            "admin/wallets/reason.html",
+            {
+                **self.admin_site.each_context(request),
+                "form": form,
+                "wallets": queryset,
+                "action": request.POST["action"],
+                "selected": ACTION_CHECKBOX_NAME,
+                "title": f"Set {queryset.count()} wallet(s) to {status}",
+            },
+        )
+
     def _set_status(
         self, request: HttpRequest, queryset: QuerySet[Wallet], status: str
     ) -> HttpResponse | None:
         form = ReasonForm(request.POST if "reason" in request.POST else None)
         if not form.is_valid():  # first step: ask for the reason
+            return self._ask_reason(request, form, queryset, status)
+        changed = 0
+        for wallet in queryset.order_by("pk"):
+            try:
+                services.wallet_set_status(
+                    wallet_id=wallet.pk,
+                    status=status,
+                    reason=form.cleaned_data["reason"],
+                    changed_by_id=request.user.pk,
+                )
+            except DomainError as error:  # a closed wallet stays closed
+                self.message_user(request, f"{wallet.pk}: {error.message}", messages.ERROR)
+            else:
+                changed += 1
+        if changed:
+            self.message_user(request, f"{changed} wallet(s) now {status}.", messages.SUCCESS)
+        return None
+
+
+class MemberForm(forms.ModelForm):
+    reason = forms.CharField(widget=forms.Textarea, help_text="Kept with the wallet's members.")
+
+    class Meta:
+        model = WalletMember
+        fields = ("role", "daily_limit")
+
+
+@admin.register(WalletMember)
+class WalletMemberAdmin(admin.ModelAdmin):
+    """Staff change a member's role or daily limit, or remove them, always with a reason
+    (kept in the wallet's member trail); the member is told."""
+
+    form = MemberForm
+    list_display = ("wallet", "user", "role", "daily_limit", "created_at")
+    list_filter = ("role",)
+    search_fields = ("=wallet__id", "user__email")
+    list_select_related = ("wallet", "user")
+    readonly_fields = ("wallet", "user", "created_at")
+    actions = ("remove",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the "remove" action keeps a reason
+
+    def has_remove_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("wallets.change_walletmember")
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        limit = form.cleaned_data["daily_limit"]
+        services.wallet_member_update(
+            wallet_id=obj.wallet_id,
+            member_id=obj.public_id,
+            changed_by_id=request.user.pk,
+            role=form.cleaned_data["role"],
+            daily_limit=None if limit is None else Money(limit, obj.wallet.currency),
+            by_staff=True,
+            reason=form.cleaned_data["reason"],
+        )
+
+    @admin.action(description="Remove from the wallet (with a reason)", permissions=["remove"])
+    def remove(self, request: HttpRequest, queryset: QuerySet[WalletMember]) -> Any:
+        form = ReasonForm(request.POST if "reason" in request.POST else None)
+        if not form.is_valid():
             return TemplateResponse(
                 request,
                 "admin/wallets/reason.html",
@@ -117,17 +244,18 @@ class WalletAdmin(admin.ModelAdmin):
                     "wallets": queryset,
                     "action": request.POST["action"],
                     "selected": ACTION_CHECKBOX_NAME,
-                    "title": f"Set {queryset.count()} wallet(s) to {status}",
+                    "title": f"Remove {queryset.count()} member(s)",
                 },
             )
-        for wallet in queryset:
-            services.wallet_set_status(
-                wallet_id=wallet.pk,
-                status=status,
-                reason=form.cleaned_data["reason"],
+        for member in queryset.order_by("pk"):
+            services.wallet_member_remove(
+                wallet_id=member.wallet_id,
+                member_id=member.public_id,
                 changed_by_id=request.user.pk,
+                by_staff=True,
+                reason=form.cleaned_data["reason"],
             )
-        self.message_user(request, f"{queryset.count()} wallet(s) now {status}.", messages.SUCCESS)
+        self.message_user(request, f"{queryset.count()} member(s) removed.", messages.SUCCESS)
         return None
 
 
@@ -181,6 +309,16 @@ class TransferReviewAdmin(ReadOnlyAdmin):
 
     def has_decide_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("wallets.change_transferreview")
+
+
+@admin.register(MoneyRequest)
+class MoneyRequestAdmin(ReadOnlyAdmin):
+    """Requests between customers; accepted ones name the transfer (or its review)."""
+
+    list_display = ("created_at", "requester", "payer", "amount", "currency", "state")
+    list_filter = ("state", "currency")
+    search_fields = ("=id", "requester__email", "payer__email", "contact", "=transfer_id")
+    list_select_related = ("requester", "payer")
 
 
 auditlog.register(Wallet)

@@ -49,3 +49,48 @@ class DeciderIsParty(DomainError):
 
 class ReviewAlreadyDecided(Conflict):
     code, message = "review_already_decided", "The review has already been decided."
+
+
+class NotWalletOwner(DomainError):
+    code, http_status, message = "not_wallet_owner", 403, "Only the wallet's owner can do this."
+
+
+class WalletNotEmpty(Conflict):
+    code, message = "wallet_not_empty", "Move the money out of the wallet before closing it."
+
+
+class WalletHasOpenHolds(Conflict):
+    code = "wallet_has_open_holds"
+    message = "The wallet has money reserved or on its way; close it once that is settled."
+
+
+class WalletNotShared(Conflict):
+    code, message = "wallet_not_shared", "Only a shared wallet has members."
+
+
+class AlreadyMember(Conflict):
+    code, message = "already_member", "That person is already on this wallet."
+
+
+class InvitationNotFound(NotFound):
+    code, message = "invitation_not_found", "No such invitation."
+
+
+class InvitationNotPending(Conflict):
+    code, message = "invitation_not_pending", "The invitation has already been answered."
+
+
+class MemberNotFound(NotFound):
+    code, message = "member_not_found", "No such member of this wallet."
+
+
+class MoneyRequestNotFound(NotFound):
+    code, message = "money_request_not_found", "No such money request."
+
+
+class MoneyRequestNotPending(Conflict):
+    code, message = "money_request_not_pending", "The request has already been answered."
+
+
+class SelfRequest(DomainError):
+    code, message = "self_request", "You cannot request money from yourself."

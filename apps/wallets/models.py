@@ -54,6 +54,8 @@ class MemberRole(models.TextChoices):
 class WalletMember(models.Model):
     """Someone other than the owner on a shared wallet."""
 
+    # The API's id for a member: not guessable, and not the user's id.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="members")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     role = models.CharField(max_length=10, choices=MemberRole.choices, default=MemberRole.SPENDER)
@@ -194,3 +196,122 @@ class SpendingGate(models.Model):
 
     def __str__(self) -> str:
         return f"gate {self.user_id} {self.currency}"
+
+
+class WalletInvitation(models.Model):
+    """An owner's invitation to a shared wallet, addressed to an e-mail or verified phone.
+
+    `invitee` is whoever had that contact when invited, or None: the answer to the owner is
+    the same either way, so an invitation never tells whether someone is a customer."""
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        ACCEPTED = "accepted"
+        DECLINED = "declined"
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="invitations")
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    contact = models.CharField(max_length=254)  # e-mail (lower case) or +E.164
+    invitee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    role = models.CharField(max_length=10, choices=MemberRole.choices, default=MemberRole.SPENDER)
+    daily_limit = models.BigIntegerField(null=True, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["wallet", "contact"],
+                condition=Q(state="pending"),
+                name="wallet_invitation_one_pending",
+            ),
+            models.CheckConstraint(
+                condition=Q(daily_limit__isnull=True) | Q(daily_limit__gte=0),
+                name="wallet_invitation_limit",
+            ),
+        ]
+        indexes = [models.Index(fields=["invitee", "state"], name="wallet_invitation_invitee")]
+
+    def __str__(self) -> str:
+        return f"invitation to {self.wallet_id} ({self.state})"
+
+
+class WalletMemberChange(models.Model):
+    """Who joined, changed or left a shared wallet, by whom and why (staff give a reason)."""
+
+    class Action(models.TextChoices):
+        JOINED = "joined"
+        CHANGED = "changed"
+        REMOVED = "removed"
+        LEFT = "left"
+
+    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="member_changes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    role = models.CharField(max_length=10, blank=True)  # after the change ("" once gone)
+    daily_limit = models.BigIntegerField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.action} on {self.wallet_id}"
+
+
+class MoneyRequest(models.Model):
+    """A customer asks another (by e-mail or verified phone) for an amount, paid into
+    `destination_wallet`. Accepting makes an ordinary P2P transfer whose business key comes
+    from this request, so it pays once however often it is accepted. `payer` is None when no
+    customer has the contact: the requester is answered the same either way."""
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        ACCEPTED = "accepted"  # paid, or held for the transfer's risk review
+        DECLINED = "declined"
+        CANCELLED = "cancelled"
+        EXPIRED = "expired"
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    destination_wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="+")
+    contact = models.CharField(max_length=254)
+    payer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    note = models.CharField(max_length=200, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    expires_at = models.DateTimeField()
+    # The transfer's id, or its review's while held (the transfer API's `id`).
+    transfer_id = models.UUIDField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="money_request_amount"),
+            models.CheckConstraint(
+                condition=Q(state="accepted", transfer_id__isnull=False)
+                | (~Q(state="accepted") & Q(transfer_id__isnull=True)),
+                name="money_request_accepted_has_transfer",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["payer", "state"], name="money_request_payer"),
+            models.Index(fields=["requester", "created_at"], name="money_request_requester"),
+            models.Index(fields=["state", "expires_at"], name="money_request_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"request {self.amount} {self.currency} ({self.state})"

@@ -15,10 +15,12 @@ from apps.ledger import selectors as ledger_selectors
 from apps.wallets.errors import WalletNotFound
 from apps.wallets.models import (
     MemberRole,
+    MoneyRequest,
     SpendingGate,
     Transfer,
     TransferReview,
     Wallet,
+    WalletInvitation,
     WalletMember,
 )
 
@@ -93,11 +95,15 @@ def wallet_get(*, wallet_id: UUID, user_id: int) -> WalletView:
     return _view(*visible_wallet(wallet_id=wallet_id, user_id=user_id))
 
 
-def wallet_list(*, user_id: int) -> list[WalletView]:
+def wallet_list(*, user_id: int, status: str | None = None) -> list[WalletView]:
+    """The user's own and shared wallets, closed ones included (their history stays readable);
+    `status` narrows to one status."""
     member_of = dict(WalletMember.objects.filter(user_id=user_id).values_list("wallet_id", "role"))
     wallets = Wallet.objects.filter(Q(owner_id=user_id) | Q(pk__in=member_of)).order_by(
         "-is_default", "created_at"
     )
+    if status:
+        wallets = wallets.filter(status=status)
     return [_view(w, "owner" if w.owner_id == user_id else member_of[w.pk]) for w in wallets]
 
 
@@ -265,3 +271,125 @@ def spending_of(user_id: int, currency: str) -> tuple[int, int]:
 def wallet_accounts() -> list[tuple[UUID, UUID, str]]:
     """Every wallet with its ledger account and currency (for reconciliation)."""
     return list(Wallet.objects.values_list("pk", "ledger_account_id", "currency"))
+
+
+def _name(user_id: int, names: dict[int, accounts_selectors.UserRef]) -> str:
+    user = names.get(user_id)
+    return user.display_name if user else ""
+
+
+def member_data(
+    member: WalletMember,
+    *,
+    wallet: Wallet,
+    viewer_id: int,
+    names: dict[int, accounts_selectors.UserRef] | None = None,
+) -> dict[str, Any]:
+    """A member as the API shows it; their daily limit only to the owner and to themselves."""
+    names = names or accounts_selectors.users_by_id(user_ids={member.user_id})
+    sees_limit = viewer_id in (wallet.owner_id, member.user_id)
+    return {
+        "id": member.public_id,
+        "name": _name(member.user_id, names),
+        "role": member.role,
+        "daily_limit": member.daily_limit if sees_limit else None,
+        "currency": wallet.currency,
+        "is_you": member.user_id == viewer_id,
+        "joined_at": member.created_at,
+    }
+
+
+def wallet_members_list(*, wallet_id: UUID, user_id: int) -> list[dict[str, Any]]:
+    """The owner (first, `id` None, role "owner") and the members, for the owner and members."""
+    wallet, _ = visible_wallet(wallet_id=wallet_id, user_id=user_id)
+    members = list(WalletMember.objects.filter(wallet=wallet).order_by("created_at", "pk"))
+    names = accounts_selectors.users_by_id(
+        user_ids={wallet.owner_id, *(m.user_id for m in members)}
+    )
+    owner = {
+        "id": None,
+        "name": _name(wallet.owner_id, names),
+        "role": "owner",
+        "daily_limit": None,
+        "currency": wallet.currency,
+        "is_you": wallet.owner_id == user_id,
+        "joined_at": wallet.created_at,
+    }
+    return [
+        owner,
+        *(member_data(m, wallet=wallet, viewer_id=user_id, names=names) for m in members),
+    ]
+
+
+def invitation_data(invitation: WalletInvitation) -> dict[str, Any]:
+    wallet = invitation.wallet
+    names = accounts_selectors.users_by_id(user_ids={invitation.invited_by_id})
+    return {
+        "id": invitation.pk,
+        "wallet": wallet.pk,
+        "wallet_name": wallet.name,
+        "invited_by": _name(invitation.invited_by_id, names),
+        "contact": invitation.contact,
+        "role": invitation.role,
+        "daily_limit": invitation.daily_limit,
+        "currency": wallet.currency,
+        "state": invitation.state,
+        "created_at": invitation.created_at,
+    }
+
+
+def invitations_for(*, user_id: int) -> list[dict[str, Any]]:
+    """Pending invitations addressed to the user, newest first."""
+    pending = (
+        WalletInvitation.objects.filter(invitee_id=user_id, state=WalletInvitation.State.PENDING)
+        .select_related("wallet")
+        .order_by("-created_at")
+    )
+    return [invitation_data(i) for i in pending]
+
+
+def money_request_data(
+    request: MoneyRequest,
+    *,
+    viewer_id: int,
+    transfer: dict[str, Any] | None = None,
+    names: dict[int, accounts_selectors.UserRef] | None = None,
+) -> dict[str, Any]:
+    """A request as either party sees it. The requester sees the contact they typed (never
+    whether a customer has it); the payer sees who asks. `transfer` only in an accept's answer."""
+    incoming = request.payer_id == viewer_id
+    names = names or accounts_selectors.users_by_id(user_ids={request.requester_id})
+    return {
+        "id": request.pk,
+        "direction": "incoming" if incoming else "outgoing",
+        "requester": _name(request.requester_id, names),
+        "contact": None if incoming else request.contact,
+        "wallet": None if incoming else request.destination_wallet_id,
+        "amount": request.amount,
+        "currency": request.currency,
+        "note": request.note,
+        "state": request.state,
+        "expires_at": request.expires_at,
+        "created_at": request.created_at,
+        "decided_at": request.decided_at,
+        "transfer_id": request.transfer_id,
+        "transfer": transfer,
+    }
+
+
+def money_request_list(
+    *, user_id: int, direction: str | None = None, state: str | None = None
+) -> list[dict[str, Any]]:
+    """Requests the user made (outgoing) and those addressed to them (incoming), newest first;
+    at most the 200 newest."""
+    parties = {
+        "incoming": Q(payer_id=user_id),
+        "outgoing": Q(requester_id=user_id),
+        None: Q(payer_id=user_id) | Q(requester_id=user_id),
+    }[direction]
+    requests = MoneyRequest.objects.filter(parties).order_by("-created_at")
+    if state:
+        requests = requests.filter(state=state)
+    rows = list(requests[:200])
+    names = accounts_selectors.users_by_id(user_ids={r.requester_id for r in rows})
+    return [money_request_data(r, viewer_id=user_id, names=names) for r in rows]

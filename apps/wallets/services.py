@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.accounts import selectors as accounts_selectors
 from apps.accounts import services as accounts_services
+from apps.core import batch
 from apps.core.errors import DomainError
 from apps.core.events import dispatch_after_commit, outbox_row, publish
 from apps.core.money import Money
@@ -24,34 +26,54 @@ from apps.ledger import selectors as ledger_selectors
 from apps.ledger import services as ledger_services
 from apps.wallets import selectors
 from apps.wallets.errors import (
+    AlreadyMember,
     CurrencyMismatch,
     DeciderIsParty,
+    InvitationNotFound,
+    InvitationNotPending,
     LimitExceeded,
+    MemberNotFound,
+    MoneyRequestNotFound,
+    MoneyRequestNotPending,
     NotAllowedToSend,
+    NotWalletOwner,
     RecipientNotFound,
     ReviewAlreadyDecided,
     RiskDenied,
+    SelfRequest,
     SelfTransfer,
     WalletClosed,
     WalletExists,
     WalletFrozen,
+    WalletHasOpenHolds,
+    WalletNotEmpty,
     WalletNotFound,
+    WalletNotShared,
 )
 from apps.wallets.events import (
+    MoneyRequestClosed,
+    MoneyRequested,
     TransferCompleted,
     TransferInReview,
     TransferReviewApproved,
     TransferReviewDeclined,
     WalletCreated,
+    WalletInvitationAnswered,
+    WalletMemberChanged,
+    WalletMemberInvited,
+    WalletMemberRemoved,
     WalletStatusChanged,
 )
 from apps.wallets.models import (
     MemberRole,
+    MoneyRequest,
     SpendingGate,
     Transfer,
     TransferReview,
     Wallet,
+    WalletInvitation,
     WalletMember,
+    WalletMemberChange,
     WalletStatus,
     WalletStatusChange,
 )
@@ -60,6 +82,17 @@ __all__ = [
     "wallet_create",
     "wallet_member_add",
     "wallet_set_status",
+    "wallet_close",
+    "wallet_close_by_staff",
+    "wallet_invitation_create",
+    "wallet_invitation_answer",
+    "wallet_member_update",
+    "wallet_member_remove",
+    "money_request_create",
+    "money_request_accept",
+    "money_request_decline",
+    "money_request_cancel",
+    "money_requests_expire",
     "transfer_create",
     "transfer_review_decide",
     "default_wallet_ensure",
@@ -156,6 +189,8 @@ def wallet_set_status(
         raise WalletNotFound()
     if wallet.status == status:
         return
+    if wallet.status == WalletStatus.CLOSED:  # closing is final: its account is settled
+        raise WalletClosed()
     WalletStatusChange.objects.create(
         wallet=wallet,
         from_status=wallet.status,
@@ -175,6 +210,52 @@ def wallet_set_status(
     )
     wallet.status = status
     wallet.save(update_fields=["status"])
+
+
+def _close(wallet_id: UUID, reason: str, changed_by_id: int) -> None:
+    """Close, refused while the wallet holds money or has money reserved or on its way.
+    Closing first takes the ledger's shard locks, so no posting lands between the checks
+    and the closure; a refusal rolls the closure back with the caller's transaction."""
+    wallet_set_status(
+        wallet_id=wallet_id,
+        status=WalletStatus.CLOSED,
+        reason=reason,
+        changed_by_id=changed_by_id,
+    )
+    wallet = Wallet.objects.get(pk=wallet_id)
+    balance = ledger_selectors.account_balance(account_id=wallet.ledger_account_id)
+    in_review = TransferReview.objects.filter(
+        Q(source_wallet_id=wallet_id) | Q(destination_wallet_id=wallet_id),
+        state=TransferReview.State.PENDING,
+    ).count()
+    if balance.pending.amount or in_review:
+        raise WalletHasOpenHolds(
+            pending=balance.pending.amount, transfers_in_review=in_review, currency=wallet.currency
+        )
+    if balance.posted.amount:
+        raise WalletNotEmpty(posted=balance.posted.amount, currency=wallet.currency)
+
+
+@transaction.atomic
+def wallet_close(*, wallet_id: UUID, user_id: int) -> None:
+    """The owner closes one of their wallets; closing a closed wallet changes nothing."""
+    wallet, role = selectors.visible_wallet(wallet_id=wallet_id, user_id=user_id)
+    if role != "owner":
+        raise NotWalletOwner()
+    if wallet.status != WalletStatus.CLOSED:
+        _close(wallet.pk, "closed by the owner", user_id)
+
+
+@transaction.atomic
+def wallet_close_by_staff(*, wallet_id: UUID, staff_id: int, reason: str) -> None:
+    """Staff close a wallet with a reason kept in its status trail (same refusals)."""
+    if not reason.strip():
+        raise ValidationError({"reason": ["A reason is required."]})
+    status = Wallet.objects.filter(pk=wallet_id).values_list("status", flat=True).first()
+    if status is None:
+        raise WalletNotFound()
+    if status != WalletStatus.CLOSED:
+        _close(wallet_id, reason, staff_id)
 
 
 def _recipient_wallet_id(destination: str, currency: str) -> UUID | None:
@@ -788,3 +869,405 @@ def owner_wallets_close(user_id: int) -> None:
                 posted=balance.posted.amount,
                 pending=balance.pending.amount,
             )
+
+
+# --- shared-wallet members -------------------------------------------------------------
+
+
+def _shared_wallet_for_update(wallet_id: UUID, user_id: int | None) -> tuple[Wallet, str]:
+    """The shared wallet, locked (member changes of one wallet go one at a time), and the
+    user's role on it; None as user: staff, who see every wallet."""
+    wallet = Wallet.objects.select_for_update().filter(pk=wallet_id).first()
+    if wallet is None:
+        raise WalletNotFound()
+    role = "staff"
+    if user_id is not None:
+        _, role = selectors.visible_wallet(wallet_id=wallet_id, user_id=user_id)
+    if not wallet.is_shared:
+        raise WalletNotShared()
+    return wallet, role
+
+
+def _limit_of(wallet: Wallet, daily_limit: Money | None) -> int | None:
+    if daily_limit is None:
+        return None
+    if daily_limit.currency != wallet.currency:
+        raise CurrencyMismatch(wallet_currency=wallet.currency, currency=daily_limit.currency)
+    return daily_limit.amount
+
+
+def _invitee_of(contact: str) -> int | None:
+    user = (
+        accounts_selectors.user_find_by_phone(phone=contact)
+        if contact.startswith("+")
+        else accounts_selectors.user_find_by_email(email=contact)
+    )
+    return user.id if user is not None and user.is_active else None
+
+
+@transaction.atomic
+def wallet_invitation_create(
+    *,
+    wallet_id: UUID,
+    owner_id: int,
+    contact: str,
+    role: str = MemberRole.SPENDER,
+    daily_limit: Money | None = None,
+) -> dict[str, Any]:
+    """Invite someone by e-mail or verified phone (+E.164). Known or not, the owner gets the
+    same answer; only a customer with that contact is told. Inviting the same contact again
+    while an invitation is pending answers that invitation."""
+    wallet, role_of_caller = _shared_wallet_for_update(wallet_id, owner_id)
+    if role_of_caller != "owner":
+        raise NotWalletOwner()
+    if wallet.status == WalletStatus.CLOSED:
+        raise WalletClosed()
+    limit = _limit_of(wallet, daily_limit)
+    contact = contact.strip() if contact.startswith("+") else contact.strip().lower()
+    invitee_id = _invitee_of(contact)
+    if invitee_id == owner_id:
+        raise AlreadyMember("You own this wallet.")
+    if invitee_id and WalletMember.objects.filter(wallet=wallet, user_id=invitee_id).exists():
+        raise AlreadyMember()
+    pending = WalletInvitation.objects.filter(
+        wallet=wallet, contact=contact, state=WalletInvitation.State.PENDING
+    ).first()
+    if pending is not None:
+        return selectors.invitation_data(pending)
+    invitation = WalletInvitation.objects.create(
+        wallet=wallet,
+        invited_by_id=owner_id,
+        contact=contact,
+        invitee_id=invitee_id,
+        role=role,
+        daily_limit=limit,
+    )
+    if invitee_id is not None:
+        publish(
+            WalletMemberInvited(
+                invitation_id=str(invitation.pk),
+                wallet_id=str(wallet.pk),
+                wallet_name=wallet.name,
+                owner_id=owner_id,
+                invitee_id=invitee_id,
+                role=role,
+            )
+        )
+    return selectors.invitation_data(invitation)
+
+
+@transaction.atomic
+def wallet_invitation_answer(*, invitation_id: UUID, user_id: int, accept: bool) -> dict[str, Any]:
+    """The invitee accepts (becomes a member with the invited role and limit) or declines.
+    Giving the same answer again changes nothing; the other answer is refused."""
+    wallet_id = (
+        WalletInvitation.objects.filter(pk=invitation_id, invitee_id=user_id)
+        .values_list("wallet_id", flat=True)
+        .first()
+    )
+    if wallet_id is None:
+        raise InvitationNotFound()
+    wallet = Wallet.objects.select_for_update().get(pk=wallet_id)  # the wallet, then its rows
+    invitation = WalletInvitation.objects.select_for_update().get(pk=invitation_id)
+    wanted = WalletInvitation.State.ACCEPTED if accept else WalletInvitation.State.DECLINED
+    if invitation.state == wanted:
+        return selectors.invitation_data(invitation)
+    if invitation.state != WalletInvitation.State.PENDING:
+        raise InvitationNotPending(state=invitation.state)
+    if accept:
+        if wallet.status == WalletStatus.CLOSED:
+            raise WalletClosed()
+        member, created = WalletMember.objects.get_or_create(
+            wallet=wallet,
+            user_id=user_id,
+            defaults={"role": invitation.role, "daily_limit": invitation.daily_limit},
+        )
+        if created:
+            _member_trail(member, WalletMemberChange.Action.JOINED, user_id, "")
+    invitation.state, invitation.decided_at = wanted, timezone.now()
+    invitation.save(update_fields=["state", "decided_at"])
+    publish(
+        WalletInvitationAnswered(
+            invitation_id=str(invitation.pk),
+            wallet_id=str(wallet.pk),
+            wallet_name=wallet.name,
+            owner_id=wallet.owner_id,
+            invitee_id=user_id,
+            accepted=accept,
+        )
+    )
+    return selectors.invitation_data(invitation)
+
+
+def _member_trail(member: WalletMember, action: str, changed_by_id: int, reason: str) -> None:
+    WalletMemberChange.objects.create(
+        wallet_id=member.wallet_id,
+        user_id=member.user_id,
+        action=action,
+        role="" if action in ("removed", "left") else member.role,
+        daily_limit=None if action in ("removed", "left") else member.daily_limit,
+        reason=reason,
+        changed_by_id=changed_by_id,
+    )
+
+
+def _staff_reason(by_staff: bool, reason: str) -> None:
+    if by_staff and not reason.strip():
+        raise ValidationError({"reason": ["A reason is required."]})
+
+
+_UNCHANGED: Any = object()
+
+
+@transaction.atomic
+def wallet_member_update(
+    *,
+    wallet_id: UUID,
+    member_id: UUID,
+    changed_by_id: int,
+    role: str | None = None,
+    daily_limit: Money | None = _UNCHANGED,
+    by_staff: bool = False,
+    reason: str = "",
+) -> dict[str, Any]:
+    """The owner (or staff, with a reason) changes a member's role or daily limit
+    (`daily_limit=None`: only the tier's limits apply)."""
+    _staff_reason(by_staff, reason)
+    wallet, role_of_caller = _shared_wallet_for_update(
+        wallet_id, None if by_staff else changed_by_id
+    )
+    if role_of_caller not in ("owner", "staff"):
+        raise NotWalletOwner()
+    member = WalletMember.objects.filter(public_id=member_id, wallet=wallet).first()
+    if member is None:
+        raise MemberNotFound()
+    if role is not None:
+        member.role = role
+    if daily_limit is not _UNCHANGED:
+        member.daily_limit = _limit_of(wallet, daily_limit)
+    member.full_clean()
+    member.save(update_fields=["role", "daily_limit"])
+    _member_trail(member, WalletMemberChange.Action.CHANGED, changed_by_id, reason)
+    publish(
+        WalletMemberChanged(
+            wallet_id=str(wallet.pk),
+            wallet_name=wallet.name,
+            owner_id=wallet.owner_id,
+            user_id=member.user_id,
+            role=member.role,
+            daily_limit=member.daily_limit,
+            currency=wallet.currency,
+            by_staff=by_staff,
+        )
+    )
+    return selectors.member_data(member, wallet=wallet, viewer_id=wallet.owner_id)
+
+
+@transaction.atomic
+def wallet_member_remove(
+    *,
+    wallet_id: UUID,
+    member_id: UUID,
+    changed_by_id: int,
+    by_staff: bool = False,
+    reason: str = "",
+) -> None:
+    """The owner (or staff, with a reason) removes a member, or a member leaves (their own
+    row). What they sent stays in the wallet's history."""
+    _staff_reason(by_staff, reason)
+    wallet, role_of_caller = _shared_wallet_for_update(
+        wallet_id, None if by_staff else changed_by_id
+    )
+    member = WalletMember.objects.filter(public_id=member_id, wallet=wallet).first()
+    if member is None:
+        raise MemberNotFound()
+    left = member.user_id == changed_by_id and not by_staff
+    if role_of_caller not in ("owner", "staff") and not left:
+        raise NotWalletOwner()
+    action = WalletMemberChange.Action.LEFT if left else WalletMemberChange.Action.REMOVED
+    _member_trail(member, action, changed_by_id, reason)
+    member.delete()
+    publish(
+        WalletMemberRemoved(
+            wallet_id=str(wallet.pk),
+            wallet_name=wallet.name,
+            owner_id=wallet.owner_id,
+            user_id=member.user_id,
+            left=left,
+            by_staff=by_staff,
+        )
+    )
+
+
+# --- money requests ---------------------------------------------------------------------
+
+
+def _request_closed(request: MoneyRequest) -> None:
+    publish(
+        MoneyRequestClosed(
+            request_id=str(request.pk),
+            requester_id=request.requester_id,
+            payer_id=request.payer_id,
+            amount=request.amount,
+            currency=request.currency,
+            state=request.state,
+        )
+    )
+
+
+@transaction.atomic
+def money_request_create(
+    *,
+    requester_id: int,
+    contact: str,
+    amount: Money,
+    note: str = "",
+    wallet_id: UUID | None = None,
+) -> dict[str, Any]:
+    """Ask the customer with that e-mail or verified phone for `amount`, paid into the
+    requester's wallet (their personal one in the currency unless named). Known or not, the
+    requester gets the same answer; only a customer with the contact is told."""
+    if wallet_id is None:
+        wallet_id = (
+            Wallet.objects.filter(owner_id=requester_id, currency=amount.currency, is_shared=False)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if wallet_id is None:
+            raise WalletNotFound(f"You have no {amount.currency} wallet to be paid into.")
+    _owned_open_wallet(wallet_id, requester_id, amount)
+    contact = contact.strip() if contact.startswith("+") else contact.strip().lower()
+    payer_id = _invitee_of(contact)
+    if payer_id == requester_id:
+        raise SelfRequest()
+    request = MoneyRequest.objects.create(
+        requester_id=requester_id,
+        destination_wallet_id=wallet_id,
+        contact=contact,
+        payer_id=payer_id,
+        amount=amount.amount,
+        currency=amount.currency,
+        note=note[:200],
+        expires_at=timezone.now() + timedelta(days=settings.WALLETS_MONEY_REQUEST_DAYS),
+    )
+    if payer_id is not None:
+        publish(
+            MoneyRequested(
+                request_id=str(request.pk),
+                requester_id=requester_id,
+                payer_id=payer_id,
+                amount=amount.amount,
+                currency=amount.currency,
+                note=request.note,
+            )
+        )
+    return selectors.money_request_data(request, viewer_id=requester_id)
+
+
+def _request_for_update(request_id: UUID, user_id: int, as_payer: bool) -> MoneyRequest:
+    party = {"payer_id": user_id} if as_payer else {"requester_id": user_id}
+    request = MoneyRequest.objects.select_for_update().filter(pk=request_id, **party).first()
+    if request is None:
+        raise MoneyRequestNotFound()
+    return request
+
+
+def _ensure_pending(request: MoneyRequest) -> None:
+    if request.state == MoneyRequest.State.PENDING and request.expires_at <= timezone.now():
+        raise MoneyRequestNotPending(state=MoneyRequest.State.EXPIRED)
+    if request.state != MoneyRequest.State.PENDING:
+        raise MoneyRequestNotPending(state=request.state)
+
+
+@transaction.atomic
+def money_request_accept(
+    *, request_id: UUID, payer_id: int, source_wallet_id: UUID | None = None
+) -> dict[str, Any]:
+    """The payer pays the request with an ordinary P2P transfer (all of its rules: limits,
+    risk, wallet states; its refusals come back as they are and nothing moves). The transfer's
+    business key is the request's, so accepting again pays nothing more and answers the same.
+
+    Lock order: the request, then the transfer's (the payer's spending gate, the ledger)."""
+    request = _request_for_update(request_id, payer_id, as_payer=True)
+    if request.state == MoneyRequest.State.ACCEPTED:
+        return selectors.money_request_data(request, viewer_id=payer_id)
+    _ensure_pending(request)
+    if source_wallet_id is None:
+        source_wallet_id = (
+            Wallet.objects.filter(owner_id=payer_id, currency=request.currency, is_shared=False)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if source_wallet_id is None:
+            raise WalletNotFound(f"You have no {request.currency} wallet to pay from.")
+    transfer = transfer_create(
+        source_wallet_id=source_wallet_id,
+        destination=str(request.destination_wallet_id),
+        amount=Money(request.amount, request.currency),
+        requested_by_id=payer_id,
+        idempotency_key=f"money-request:{request.pk}",
+        note=request.note,
+    )
+    request.state, request.decided_at = MoneyRequest.State.ACCEPTED, timezone.now()
+    request.transfer_id = transfer["id"]
+    request.save(update_fields=["state", "decided_at", "transfer_id"])
+    _request_closed(request)
+    return selectors.money_request_data(request, viewer_id=payer_id, transfer=transfer)
+
+
+@transaction.atomic
+def money_request_decline(*, request_id: UUID, payer_id: int) -> dict[str, Any]:
+    return _money_request_end(request_id, payer_id, True, MoneyRequest.State.DECLINED)
+
+
+@transaction.atomic
+def money_request_cancel(*, request_id: UUID, requester_id: int) -> dict[str, Any]:
+    return _money_request_end(request_id, requester_id, False, MoneyRequest.State.CANCELLED)
+
+
+def _money_request_end(
+    request_id: UUID, user_id: int, as_payer: bool, state: str
+) -> dict[str, Any]:
+    """Decline (payer) or cancel (requester); the same answer again changes nothing."""
+    request = _request_for_update(request_id, user_id, as_payer)
+    if request.state == state:
+        return selectors.money_request_data(request, viewer_id=user_id)
+    _ensure_pending(request)
+    request.state, request.decided_at = state, timezone.now()
+    request.save(update_fields=["state", "decided_at"])
+    _request_closed(request)
+    return selectors.money_request_data(request, viewer_id=user_id)
+
+
+MONEY_REQUESTS_EXPIRE_JOB = "wallets.money_requests_expire"
+
+
+@transaction.atomic
+def money_request_expire(*, request_id: UUID) -> bool:
+    """Expire one request if it is still pending and due; False if it was not."""
+    request = MoneyRequest.objects.select_for_update().get(pk=request_id)
+    if request.state != MoneyRequest.State.PENDING or request.expires_at > timezone.now():
+        return False
+    request.state, request.decided_at = MoneyRequest.State.EXPIRED, timezone.now()
+    request.save(update_fields=["state", "decided_at"])
+    _request_closed(request)
+    return True
+
+
+def money_requests_expire(*, limit: int = 500) -> int:
+    """Expire pending requests past their date (the beat job); returns how many. One that
+    fails is kept for people (apps.core.batch), not the rest."""
+    due = list(
+        MoneyRequest.objects.filter(
+            state=MoneyRequest.State.PENDING, expires_at__lte=timezone.now()
+        )
+        .exclude(pk__in=batch.resting(MONEY_REQUESTS_EXPIRE_JOB))
+        .order_by("expires_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    done = batch.each(
+        MONEY_REQUESTS_EXPIRE_JOB,
+        due,
+        lambda request_id: money_request_expire(request_id=request_id),
+    )
+    return sum(done.results)

@@ -379,6 +379,11 @@ CELERY_BEAT_SCHEDULE |= {
 # --- Wallets ------------------------------------------------------------------------------------
 # Fee per P2P transfer, in minor units of the transfer's currency (0: free).
 WALLETS_P2P_FEE = env.int("WALLETS_P2P_FEE", default=0)
+# Days a money request waits for its payer before it expires.
+WALLETS_MONEY_REQUEST_DAYS = env.int("WALLETS_MONEY_REQUEST_DAYS", default=14)
+CELERY_BEAT_SCHEDULE |= {
+    "wallets.money_requests_expire": {"task": "wallets.money_requests_expire", "schedule": 300.0},
+}
 
 # --- Notifications ------------------------------------------------------------------------------
 NOTIFICATIONS_BACKENDS = {

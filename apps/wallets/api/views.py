@@ -43,9 +43,24 @@ class WalletListApi(APIView):
         name = serializers.CharField(max_length=100, required=False, default="")
         shared = serializers.BooleanField(required=False, default=False)
 
-    @extend_schema(responses={200: page_of("WalletList", WalletSerializer(many=True))})
+    class QuerySerializer(serializers.Serializer):
+        status = serializers.ChoiceField(
+            choices=["active", "frozen", "closed"],
+            required=False,
+            help_text="Only wallets in this status. Without it closed wallets are listed too"
+            ' (`status` "closed"), so their history stays reachable.',
+        )
+
+    @extend_schema(
+        parameters=[QuerySerializer],
+        responses={200: page_of("WalletList", WalletSerializer(many=True))},
+    )
     def get(self, request: Request) -> Response:
-        wallets = selectors.wallet_list(user_id=request.user.pk)
+        query = self.QuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        wallets = selectors.wallet_list(
+            user_id=request.user.pk, status=query.validated_data.get("status")
+        )
         return Response({"results": WalletSerializer(wallets, many=True).data})
 
     @extend_schema(request=InputSerializer, responses={201: WalletSerializer})
@@ -68,6 +83,25 @@ class WalletDetailApi(APIView):
 
     @extend_schema(responses={200: WalletSerializer})
     def get(self, request: Request, wallet_id: UUID) -> Response:
+        wallet = selectors.wallet_get(wallet_id=wallet_id, user_id=request.user.pk)
+        return Response(WalletSerializer(wallet).data)
+
+
+class WalletCloseApi(APIView):
+    """Close one of your wallets. Refused while it holds money or has money reserved or in
+    review; closing a closed wallet answers 200 again. A closed wallet stays in the list and
+    its history stays readable; it can no longer send or receive."""
+
+    domain_errors = (
+        errors.WalletNotFound,
+        errors.NotWalletOwner,
+        errors.WalletNotEmpty,
+        errors.WalletHasOpenHolds,
+    )
+
+    @extend_schema(request=None, responses={200: WalletSerializer})
+    def post(self, request: Request, wallet_id: UUID) -> Response:
+        services.wallet_close(wallet_id=wallet_id, user_id=request.user.pk)
         wallet = selectors.wallet_get(wallet_id=wallet_id, user_id=request.user.pk)
         return Response(WalletSerializer(wallet).data)
 
@@ -204,21 +238,25 @@ class TransferSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+# What a P2P transfer can refuse, wherever one starts (a transfer, a money request paid).
+TRANSFER_ERRORS = (
+    errors.WalletNotFound,
+    errors.RecipientNotFound,
+    errors.WalletFrozen,
+    errors.WalletClosed,
+    errors.CurrencyMismatch,
+    errors.SelfTransfer,
+    errors.NotAllowedToSend,
+    errors.LimitExceeded,
+    errors.RiskDenied,
+    InsufficientFunds,
+    IdempotencyKeyReused,
+)
+
+
 class TransferCreateApi(APIView):
     throttle_scope = "money"  # THROTTLE_MONEY, per user
-    domain_errors = (
-        errors.WalletNotFound,
-        errors.RecipientNotFound,
-        errors.WalletFrozen,
-        errors.WalletClosed,
-        errors.CurrencyMismatch,
-        errors.SelfTransfer,
-        errors.NotAllowedToSend,
-        errors.LimitExceeded,
-        errors.RiskDenied,
-        InsufficientFunds,
-        IdempotencyKeyReused,
-    )
+    domain_errors = TRANSFER_ERRORS
 
     class InputSerializer(serializers.Serializer):
         source_wallet = serializers.UUIDField()
