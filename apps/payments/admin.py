@@ -1,14 +1,18 @@
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import URLPattern, path, reverse
+from django.views.decorators.http import require_POST
 from import_export.admin import ExportMixin
 
 from apps.core.admin import ReadOnlyAdmin
 from apps.core.errors import DomainError
 from apps.core.exports import SafeExportMixin
-from apps.payments import services
+from apps.payments import selectors, services
 from apps.payments.models import (
     FundingSource,
     ManualAction,
@@ -31,6 +35,13 @@ class TimelineInline(admin.TabularInline):
         return False
 
 
+class ResolutionForm(forms.Form):
+    action = forms.ChoiceField(
+        choices=[(a.value, a.label) for a in ManualAction.Action if a in services.RESOLUTIONS]
+    )
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+
 @admin.register(Payment)
 class PaymentAdmin(SafeExportMixin, ExportMixin, ReadOnlyAdmin):
     list_display = (
@@ -49,6 +60,62 @@ class PaymentAdmin(SafeExportMixin, ExportMixin, ReadOnlyAdmin):
     date_hierarchy = "created_at"
     inlines = (TimelineInline,)
     actions = ("retry_now", "propose_compensation")
+    change_form_template = "admin/payments/payment/change_form.html"
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        """What the bank says next to what we booked. The provider is asked here, before
+        the admin opens its transaction for the form."""
+        payment = self.get_object(request, object_id)
+        if payment is not None and self.has_view_permission(request, payment):
+            extra_context = {
+                **(extra_context or {}),
+                "bank_status": selectors.bank_status(payment=payment),
+                "webhooks": selectors.payment_webhooks(payment_id=payment.pk),
+                "bookings": selectors.payment_bookings(payment=payment),
+                "resolutions": payment.manual_actions.order_by("-proposed_at"),
+                "resolution_form": ResolutionForm()
+                if payment.needs_attention and request.user.has_perm("payments.add_manualaction")
+                else None,
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self) -> list[URLPattern]:
+        resolve = self.admin_site.admin_view(require_POST(self.resolve_view))
+        return [
+            path("<path:object_id>/resolve/", resolve, name="payments_payment_resolve"),
+            *super().get_urls(),
+        ]
+
+    def resolve_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Propose a resolution with a note; a second staff member approves it (ManualAction)."""
+        if not request.user.has_perm("payments.add_manualaction"):
+            raise PermissionDenied
+        payment = self.get_object(request, object_id)
+        if payment is None:
+            raise Http404
+        back = reverse("admin:payments_payment_change", args=[payment.pk])
+        form = ResolutionForm(request.POST)
+        if not form.is_valid():
+            self.message_user(request, "Choose a resolution and say why.", messages.ERROR)
+            return HttpResponseRedirect(back)
+        try:
+            services.resolution_propose(
+                payment_id=payment.pk,
+                staff_id=request.user.pk,
+                action=form.cleaned_data["action"],
+                note=form.cleaned_data["note"],
+            )
+        except DomainError as error:
+            self.message_user(request, f"{error.message} {error.details}", messages.ERROR)
+        else:
+            self.message_user(request, "Proposed: another staff member must approve it.")
+        return HttpResponseRedirect(back)
 
     @admin.action(description="Run overdue work now (re-send the request or poll the bank)")
     def retry_now(self, request: HttpRequest, queryset: QuerySet) -> None:
@@ -70,7 +137,15 @@ class PaymentAdmin(SafeExportMixin, ExportMixin, ReadOnlyAdmin):
 
 @admin.register(ManualAction)
 class ManualActionAdmin(ReadOnlyAdmin):
-    list_display = ("proposed_at", "payment", "action", "proposed_by", "approved_by", "outcome")
+    list_display = (
+        "proposed_at",
+        "payment",
+        "action",
+        "reason",
+        "proposed_by",
+        "approved_by",
+        "outcome",
+    )
     list_filter = ("action",)
     actions = ("approve",)
 
@@ -78,11 +153,11 @@ class ManualActionAdmin(ReadOnlyAdmin):
     def approve(self, request: HttpRequest, queryset: QuerySet) -> None:
         for action in queryset.filter(executed_at__isnull=True):
             try:
-                outcome = services.compensation_approve(
+                outcome = services.manual_action_approve(
                     action_id=action.pk, staff_id=request.user.pk
                 )
             except DomainError as error:
-                self.message_user(request, error.message, messages.ERROR)
+                self.message_user(request, f"{action.pk}: {error.message}", messages.ERROR)
             else:
                 self.message_user(request, f"{action.payment_id}: {outcome}")
 

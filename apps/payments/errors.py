@@ -51,3 +51,18 @@ class ProviderUnavailable(DomainError):
 class FourEyes(DomainError):
     code, http_status = "four_eyes", 403
     message = "Someone other than the proposer must approve this."
+
+
+class PaymentNotCancelable(Conflict):
+    code = "payment_not_cancelable"
+    message = "The payment has already gone to the bank and can no longer be canceled."
+
+
+class ResolutionNotApplicable(Conflict):
+    code = "resolution_not_applicable"
+    message = "This resolution does not fit the payment's situation."
+
+
+class BankNotConfirmed(Conflict):
+    code = "bank_not_confirmed"
+    message = "The bank does not report this payment as completed: nothing to book or return."

@@ -44,13 +44,17 @@ class State(models.TextChoices):
 
 
 # Every allowed move; anything else is refused (Payment.transition and a conditional UPDATE).
+# failed/canceled -> succeeded is only ever taken by a staff resolution ("book it", approved
+# by a second person) when the bank confirmed, after we gave the payment up, money that it
+# moved after all: the payment ends as what really happened. processing -> canceled is only
+# the customer's cancel before the REQUEST step first ran (services.payment_cancel).
 TRANSITIONS: dict[str, set[str]] = {
     State.REQUIRES_CONFIRMATION: {State.PROCESSING, State.IN_REVIEW, State.CANCELED},
     State.IN_REVIEW: {State.PROCESSING, State.CANCELED},
-    State.PROCESSING: {State.SUCCEEDED, State.FAILED},
+    State.PROCESSING: {State.SUCCEEDED, State.FAILED, State.CANCELED},
     State.SUCCEEDED: set(),
-    State.FAILED: set(),
-    State.CANCELED: set(),
+    State.FAILED: {State.SUCCEEDED},
+    State.CANCELED: {State.SUCCEEDED},
 }
 TERMINAL = frozenset({State.SUCCEEDED, State.FAILED, State.CANCELED})
 
@@ -87,6 +91,9 @@ class Payment(models.Model):
     ledger_transaction_id = models.UUIDField(null=True, blank=True)
     failure_code = models.CharField(max_length=40, blank=True)
     failure_message = models.CharField(max_length=300, blank=True)
+    cancellation_reason = models.CharField(
+        max_length=40, blank=True, help_text="why it was canceled, e.g. requested_by_customer"
+    )
     needs_attention = models.BooleanField(
         default=False, help_text="the provider contradicted a final state: reconcile by hand"
     )
@@ -160,6 +167,7 @@ class RiskReview(models.Model):
         PENDING = "pending"
         APPROVED = "approved"
         REJECTED = "rejected"
+        WITHDRAWN = "withdrawn"  # the customer canceled the payment before a decision
 
     payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="review")
     reasons = models.JSONField(default=list)
@@ -192,11 +200,17 @@ class SimulatedBankPayment(models.Model):
 
 
 class ManualAction(models.Model):
-    """A staff money action on a stuck payment (compensate: cancel at the bank and release the
-    hold): one staff member proposes, another approves, and only then does it run."""
+    """A staff action on a stuck or contradicted payment: one staff member proposes, another
+    approves, and only then does it run (see services: compensation_*, resolution_*)."""
+
+    class Action(models.TextChoices):
+        COMPENSATE = "compensate", "Compensate: cancel at the bank, release the hold"
+        BOOK = "book", "Book it: post what the bank did"
+        RETURN = "return", "Return the money: refunded at the bank, not booked"
+        CLOSE = "close", "Close as resolved: no money moves"
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="manual_actions")
-    action = models.CharField(max_length=20, default="compensate")
+    action = models.CharField(max_length=20, choices=Action.choices, default=Action.COMPENSATE)
     reason = models.TextField()
     proposed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

@@ -8,6 +8,7 @@ from uuid import UUID
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, QuerySet
 from django.utils import timezone
 
+from apps.ledger import selectors as ledger_selectors
 from apps.payments import providers
 from apps.payments.errors import PaymentNotFound
 from apps.payments.models import FundingSource, Payment, PaymentEvent, WebhookEvent
@@ -37,6 +38,34 @@ def payment_history(*, payment: Payment) -> list[dict]:
         {"from": e.from_state or None, "to": e.to_state, "at": e.at}
         for e in payment.timeline.filter(kind="state")
     ]
+
+
+def bank_status(*, payment: Payment) -> dict[str, str]:
+    """What the provider says of the payment now (a network call: never inside a
+    transaction); `error` instead when it cannot be reached."""
+    try:
+        status = providers.get(payment.provider).status(payment_id=str(payment.pk))
+    except providers.ProviderError as exc:
+        return {"error": f"the bank could not be reached: {exc}"}
+    return {"state": status.state, "reason": status.reason}
+
+
+def payment_webhooks(*, payment_id: UUID) -> QuerySet[WebhookEvent]:
+    return WebhookEvent.objects.filter(payment_id=payment_id).order_by("received_at")
+
+
+def payment_bookings(*, payment: Payment) -> list[ledger_selectors.TransactionView]:
+    """The ledger transactions that moved this payment's money (settlement, hold settlement,
+    staff resolutions), with their entries."""
+    keys = [f"payment:{payment.pk}:settle"]
+    if payment.hold_id:
+        keys.append(f"hold:{payment.hold_id}:post")
+    actions = payment.manual_actions.values_list("pk", flat=True)
+    keys += [f"payment:{payment.pk}:resolve:{pk}" for pk in actions]
+    ids = [payment.ledger_transaction_id]
+    ids += [ledger_selectors.transaction_id_by_key(idempotency_key=key) for key in keys]
+    found = dict.fromkeys(i for i in ids if i is not None)
+    return [ledger_selectors.transaction_get(transaction_id=i) for i in found]
 
 
 def settlement_report(*, provider: str, day: date) -> list[dict]:

@@ -15,8 +15,9 @@ would is not booked: the collected money stays in bank clearing (visible in reco
 the payment stays processing with `needs_attention` and an `attention` timeline entry
 `max_balance_exceeded`, and the customer gets `payments.payment_in_review` once. Every
 recovery poll tries the booking again, so it lands once the tier allows it (staff upgrade the
-tier, then "retry now"). A settled collection cannot be canceled at the bank, so returning
-the money instead is a bank-side refund outside this saga.
+tier, then "retry now"). A settled collection cannot be canceled at the bank: staff resolve
+such a payment by hand (see "resolutions" below: book it once it fits, or record it as
+returned at the bank).
 
 Lock order inside a transaction: the user's spending gate (wallets), the payment row, then
 the ledger's shards (ledger)."""
@@ -48,6 +49,7 @@ from apps.payments.models import (
     TERMINAL,
     TRANSITIONS,
     FundingSource,
+    ManualAction,
     Payment,
     PaymentEvent,
     RiskReview,
@@ -293,6 +295,24 @@ def _log(payment: Payment, kind: str, cause: str, **fields: Any) -> None:
     PaymentEvent.objects.create(payment=payment, kind=kind, cause=cause[:300], **fields)
 
 
+def _booked_succeeded(payment: Payment, transaction_id: UUID, cause: str) -> None:
+    """The posting is made: the payment is done and succeeded, and says so."""
+    payment.ledger_transaction_id = transaction_id
+    payment.step = Step.DONE
+    payment.save(update_fields=["ledger_transaction_id", "step", "updated_at"])
+    _log(payment, "ledger", "posted", data={"transaction_id": str(transaction_id)})
+    _transition(payment, State.SUCCEEDED, cause)
+    publish(
+        PaymentSucceeded(
+            payment_id=str(payment.pk),
+            user_id=payment.user_id,
+            direction=payment.direction,
+            amount=payment.amount,
+            currency=payment.currency,
+        )
+    )
+
+
 def _transition(payment: Payment, to: str, cause: str) -> None:
     """Move the (locked) payment to `to`, refusing any move not in TRANSITIONS."""
     if to not in TRANSITIONS[payment.state]:
@@ -393,20 +413,7 @@ def _succeed(payment: Payment, cause: str) -> None:
         )
     else:
         posting = ledger_services.hold_post(hold_id=payment.hold_id, created_by="payments")
-    payment.ledger_transaction_id = posting.transaction_id
-    payment.step = Step.DONE
-    payment.save(update_fields=["ledger_transaction_id", "step", "updated_at"])
-    _log(payment, "ledger", "posted", data={"transaction_id": str(posting.transaction_id)})
-    _transition(payment, State.SUCCEEDED, cause)
-    publish(
-        PaymentSucceeded(
-            payment_id=str(payment.pk),
-            user_id=payment.user_id,
-            direction=payment.direction,
-            amount=payment.amount,
-            currency=payment.currency,
-        )
-    )
+    _booked_succeeded(payment, posting.transaction_id, cause)
 
 
 def _fail(payment: Payment, code: str, message: str, to: str = State.FAILED) -> None:
@@ -711,8 +718,6 @@ def step_retry_now(*, payment_id: UUID) -> None:
 
 @transaction.atomic
 def compensation_propose(*, payment_id: UUID, staff_id: int, reason: str) -> int:
-    from apps.payments.models import ManualAction
-
     payment = _locked(payment_id)
     if payment is None or payment.state != State.PROCESSING:
         raise errors.IllegalTransition(state=payment.state if payment else None)
@@ -724,8 +729,6 @@ def compensation_propose(*, payment_id: UUID, staff_id: int, reason: str) -> int
 def compensation_approve(*, action_id: int, staff_id: int) -> str:
     """A second staff member approves: cancel at the bank (outside a transaction), then
     release the hold. If the bank already paid, nothing is released."""
-    from apps.payments.models import ManualAction
-
     action = ManualAction.objects.select_related("payment").get(pk=action_id)
     if action.proposed_by_id == staff_id:
         raise errors.FourEyes()
@@ -747,6 +750,221 @@ def compensation_approve(*, action_id: int, staff_id: int) -> str:
         )
         _log(payment, "manual", f"approved by staff {staff_id}: {outcome}")
     return outcome
+
+
+# --- resolutions (maker-checker) ----------------------------------------------------------------
+#
+# A payment that needs attention is resolved by staff: one proposes a resolution with a note,
+# a second approves it, and only then does it run, under the payment's row lock:
+#   book    the bank moved money we did not book (a late success after we gave the payment
+#           up, or a collected deposit held back by the maximum balance): post what the bank
+#           did under `payment:<id>:resolve:<action id>` and end the payment succeeded;
+#   return  a collected deposit we cannot or should not book (maximum balance, closed
+#           wallet): the provider interface has no payout back from clearing, so staff refund
+#           it at the bank and record it here; nothing is posted (the collected money never
+#           entered our ledger), an unfinished payment ends failed (`returned_to_bank`);
+#   close   nothing to do with money: clear the flag with a note (an unfinished payment's
+#           saga goes on).
+# "book" and "return" ask the provider first (outside any transaction) and run only if it
+# reports the payment succeeded. Every resolution clears `needs_attention` and writes the
+# timeline; the state changes publish the saga's own events.
+
+RESOLUTIONS = (ManualAction.Action.BOOK, ManualAction.Action.RETURN, ManualAction.Action.CLOSE)
+_GIVEN_UP = (State.FAILED, State.CANCELED)
+
+
+def _booked(payment: Payment) -> bool:
+    """Whether any posting already carries this payment's money to or from the wallet."""
+    if payment.ledger_transaction_id:
+        return True
+    keys = [f"payment:{payment.pk}:settle"]
+    keys += [
+        f"payment:{payment.pk}:resolve:{pk}"
+        for pk in payment.manual_actions.values_list("pk", flat=True)
+    ]
+    return any(ledger_selectors.transaction_id_by_key(idempotency_key=key) for key in keys)
+
+
+def _resolution_check(payment: Payment, action: str) -> None:
+    """Refuse (ResolutionNotApplicable, with the reason) a resolution that does not fit."""
+    refuse = errors.ResolutionNotApplicable
+    if action not in RESOLUTIONS:
+        raise refuse(action=action, reason="unknown_resolution")
+    if not payment.needs_attention:
+        raise refuse(action=action, reason="not_flagged", state=payment.state)
+    if action == ManualAction.Action.CLOSE:
+        return
+    deposit = payment.direction == Payment.Direction.DEPOSIT
+    if action == ManualAction.Action.RETURN and not deposit:
+        raise refuse(
+            "Only a collected deposit can be returned.", action=action, reason="not_a_deposit"
+        )
+    allowed = (State.PROCESSING, *_GIVEN_UP) if deposit else _GIVEN_UP
+    if payment.state not in allowed:
+        # A processing withdrawal still has its hold: its saga settles it when the bank
+        # confirms (run "retry now"); a succeeded payment is booked already.
+        raise refuse(action=action, reason="wrong_state", state=payment.state)
+    if _booked(payment):
+        raise refuse("The payment is booked already.", action=action, reason="already_booked")
+
+
+@transaction.atomic
+def resolution_propose(*, payment_id: UUID, staff_id: int, action: str, note: str) -> int:
+    """Propose a resolution (book, return, close) of a flagged payment; returns its id."""
+    payment = _locked(payment_id)
+    if payment is None:
+        raise errors.PaymentNotFound()
+    if not note.strip():
+        raise errors.ResolutionNotApplicable("Say why in a note.", reason="note_required")
+    _resolution_check(payment, action)
+    open_ones = payment.manual_actions.filter(executed_at__isnull=True, action__in=RESOLUTIONS)
+    if open_ones.exists():  # under the payment's lock: one open proposal at a time
+        raise errors.ResolutionNotApplicable(
+            "Another resolution is waiting for approval.", reason="already_proposed"
+        )
+    proposal = ManualAction.objects.create(
+        payment=payment, action=action, reason=note, proposed_by_id=staff_id
+    )
+    _log(
+        payment,
+        "manual",
+        f"{action} proposed by staff {staff_id}: {note}",
+        data={"action_id": proposal.pk},
+    )
+    return proposal.pk
+
+
+def manual_action_approve(*, action_id: int, staff_id: int) -> str:
+    """A second staff member approves a proposed manual action, which then runs."""
+    action = ManualAction.objects.get(pk=action_id)
+    if action.action == ManualAction.Action.COMPENSATE:
+        return compensation_approve(action_id=action_id, staff_id=staff_id)
+    return resolution_approve(action_id=action_id, staff_id=staff_id)
+
+
+def resolution_approve(*, action_id: int, staff_id: int) -> str:
+    """Run a proposed resolution once a different staff member approves it; approving an
+    executed one again answers its outcome (and moves nothing)."""
+    action = ManualAction.objects.select_related("payment").get(pk=action_id)
+    if action.proposed_by_id == staff_id:
+        raise errors.FourEyes()
+    if action.executed_at:
+        return action.outcome
+    if action.action != ManualAction.Action.CLOSE:
+        _bank_confirmed(action.payment)
+    with transaction.atomic():
+        payment = _locked(action.payment_id)
+        action = ManualAction.objects.select_for_update().get(pk=action_id)
+        if action.executed_at:
+            return action.outcome
+        _resolution_check(payment, action.action)  # again: the payment may have moved on
+        if action.action == ManualAction.Action.BOOK:
+            outcome = _book(payment, action, staff_id)
+        elif action.action == ManualAction.Action.RETURN:
+            outcome = _returned(payment, action)
+        else:
+            outcome = "closed as resolved"
+        payment.needs_attention = False
+        payment.save(update_fields=["needs_attention", "updated_at"])
+        ManualAction.objects.filter(pk=action_id).update(
+            approved_by_id=staff_id, executed_at=timezone.now(), outcome=outcome
+        )
+        _log(
+            payment,
+            "manual",
+            f"{action.action} approved by staff {staff_id}: {outcome}",
+            data={"action_id": action_id, "note": action.reason[:200]},
+        )
+    return outcome
+
+
+def _bank_confirmed(payment: Payment) -> None:
+    """Money resolutions act on what the bank did: it must report the payment succeeded."""
+    try:  # a network call: before, not inside, the transaction
+        status = providers.get(payment.provider).status(payment_id=str(payment.pk))
+    except providers.ProviderError as exc:
+        raise errors.ProviderUnavailable() from exc
+    if status.state != "succeeded":
+        raise errors.BankNotConfirmed(bank_state=status.state)
+
+
+def _book(payment: Payment, action: ManualAction, staff_id: int) -> str:
+    """Post what the bank did: a deposit clearing -> wallet (within the wallet's maximum), a
+    withdrawal whose hold we released wallet -> clearing (refused if the wallet lacks it)."""
+    amount = Money(payment.amount, payment.currency)
+    clearing = _clearing(payment.provider, payment.currency)
+    if payment.direction == Payment.Direction.DEPOSIT:
+        ceiling = kyc_selectors.limits_for(
+            user_id=payment.user_id, currency=payment.currency
+        ).max_balance.amount
+        legs = [
+            ledger_services.Leg(clearing, "D", amount),
+            ledger_services.Leg(payment.wallet_account_id, "C", amount, ceiling),
+        ]
+    else:
+        legs = [
+            ledger_services.Leg(payment.wallet_account_id, "D", amount),
+            ledger_services.Leg(clearing, "C", amount),
+        ]
+    posting = ledger_services.transaction_post(
+        legs=legs,
+        idempotency_key=f"payment:{payment.pk}:resolve:{action.pk}",
+        kind=payment.direction,
+        description=f"{payment.direction} booked by staff resolution",
+        metadata={"payment_id": str(payment.pk), "manual_action_id": action.pk},
+        created_by=f"staff:{staff_id}",
+    )
+    payment.failure_code = payment.failure_message = ""
+    payment.save(update_fields=["failure_code", "failure_message", "updated_at"])
+    _booked_succeeded(payment, posting.transaction_id, f"booked by staff resolution {action.pk}")
+    return "booked"
+
+
+def _returned(payment: Payment, action: ManualAction) -> str:
+    """Recorded as refunded at the bank; an unfinished deposit ends failed."""
+    if payment.state == State.PROCESSING:
+        _fail(payment, "returned_to_bank", "the collected money is returned to your bank")
+    return "returned at the bank"
+
+
+# --- cancel (the customer) ----------------------------------------------------------------------
+
+CANCELED_BY_CUSTOMER = "requested_by_customer"
+
+
+def _cancelable(payment: Payment) -> bool:
+    """Not at the bank yet: before processing, or processing with no REQUEST attempt claimed.
+    A step run claims its attempt (step_attempts) under the row lock and calls the provider
+    only after that commits, so once an attempt is claimed the request may be at the bank."""
+    if payment.state in (State.REQUIRES_CONFIRMATION, State.IN_REVIEW):
+        return True
+    return (
+        payment.state == State.PROCESSING
+        and payment.step == Step.REQUEST
+        and payment.step_attempts == 0
+    )
+
+
+@transaction.atomic
+def payment_cancel(*, user_id: int, payment_id: UUID) -> None:
+    """The owner cancels a payment that has not reached the bank: its hold and limit usage
+    are released. Under the payment's row lock, as the step runner's claim, so a cancel and a
+    step run never both happen. A canceled payment is left as it is (idempotent)."""
+    payment = Payment.objects.select_for_update().filter(pk=payment_id, user_id=user_id).first()
+    if payment is None:
+        raise errors.PaymentNotFound()
+    if payment.state == State.CANCELED:
+        return
+    if not _cancelable(payment):
+        raise errors.PaymentNotCancelable(state=payment.state)
+    RiskReview.objects.filter(payment=payment, decision=RiskReview.Decision.PENDING).update(
+        decision=RiskReview.Decision.WITHDRAWN,
+        decided_at=timezone.now(),
+        note="canceled by the customer",
+    )
+    payment.cancellation_reason = CANCELED_BY_CUSTOMER
+    payment.save(update_fields=["cancellation_reason", "updated_at"])
+    _fail(payment, CANCELED_BY_CUSTOMER, "canceled by the customer", to=State.CANCELED)
 
 
 def no_payment_in_flight(user_id: int) -> None:

@@ -13,5 +13,10 @@ urlpatterns = [
     path("withdrawals", views.WithdrawalCreateApi.as_view(), name="withdrawal-create"),
     path("payments", views.PaymentListApi.as_view(), name="payment-list"),
     path("payments/<uuid:payment_id>", views.PaymentDetailApi.as_view(), name="payment-detail"),
+    path(
+        "payments/<uuid:payment_id>/cancel",
+        views.PaymentCancelApi.as_view(),
+        name="payment-cancel",
+    ),
     path("webhooks/<slug:provider>", views.WebhookApi.as_view(), name="webhook"),
 ]

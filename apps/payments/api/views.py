@@ -87,6 +87,7 @@ class PaymentSerializer(serializers.Serializer):
     funding_source_id = serializers.UUIDField()
     failure_code = serializers.CharField()
     failure_message = serializers.CharField()
+    cancellation_reason = serializers.CharField(help_text="e.g. requested_by_customer; or empty")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -200,6 +201,27 @@ class PaymentDetailApi(APIView):
 
     @extend_schema(responses={200: PaymentDetailSerializer})
     def get(self, request: Request, payment_id: UUID) -> Response:
+        return Response(_detail(request.user.pk, payment_id))
+
+
+class PaymentCancelApi(APIView):
+    throttle_scope = "money"  # THROTTLE_MONEY, per user
+    domain_errors = (errors.PaymentNotFound, errors.PaymentNotCancelable)
+
+    @extend_schema(
+        request=None,
+        responses={200: PaymentDetailSerializer},
+        description=(
+            "Cancel one of your payments while it has not gone to the bank (in review, or "
+            "accepted but not yet sent): held money and limit usage are released, and "
+            "`cancellation_reason` reads `requested_by_customer`. Cancelling a canceled "
+            "payment answers the same (no Idempotency-Key needed). Once sent to the bank it "
+            "is 409 `payment_not_cancelable`; another customer's payment is 404 "
+            "`payment_not_found`, as a missing one."
+        ),
+    )
+    def post(self, request: Request, payment_id: UUID) -> Response:
+        services.payment_cancel(user_id=request.user.pk, payment_id=payment_id)
         return Response(_detail(request.user.pk, payment_id))
 
 

@@ -8,6 +8,8 @@ card numbers):
     ...0005  success, then a stale "processing" callback (out of order)
     ...0006  the request itself is rejected (ProviderRejected)
     ...0007  the bank is down (ProviderError on every request)
+    ...0008  the bank fails the payment, then reports it succeeded after all (a late success:
+             the payment needs a person)
     anything else: success
 
 In development the callbacks are POSTed to PAYMENTS_SIMULATED_WEBHOOK_URL by a Celery task a
@@ -133,6 +135,8 @@ def callbacks(payment_id: str) -> list[tuple[bytes, dict[str, str]]]:
     SimulatedBankPayment.objects.filter(pk=row.pk).update(state=outcome)
     reason = "insufficient funds at the bank" if outcome == "failed" else ""
     events = [(f"{row.kind}.{outcome}", reason)]
+    if scenario == "0008":
+        events.insert(0, (f"{row.kind}.failed", "insufficient funds at the bank"))
     if scenario == "0004":
         events.append(events[0])  # the same delivery again: same event id
     if scenario == "0005":
