@@ -31,7 +31,8 @@ from apps.kyc.models import (
 )
 from apps.kyc.reasons import REASONS
 
-REVIEW_PERMISSION = "kyc.review_case"
+REVIEW_PERMISSION = services.REVIEW_PERMISSION
+LEGAL_HOLD_PERMISSION = services.LEGAL_HOLD_PERMISSION
 
 
 class TierLimitInline(admin.TabularInline):
@@ -62,6 +63,20 @@ class ProfileAdmin(ReadOnlyAdmin):
     search_fields = ("user__email", "legal_last_name")
     exclude = ("tax_id",)
     readonly_fields = ("masked_tax_id",)
+    actions = ("rescreen",)
+
+    def has_review_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(REVIEW_PERMISSION)
+
+    @admin.action(description="Re-screen against the current watch list", permissions=["review"])
+    def rescreen(self, request: HttpRequest, queryset: QuerySet) -> None:
+        found = 0
+        for profile in queryset:
+            try:
+                found += services.rescreen(user_id=profile.user_id)
+            except DomainError as error:
+                self.message_user(request, f"{profile.user}: {error.message}", messages.ERROR)
+        self.message_user(request, f"{found} new screening hit(s).", messages.SUCCESS)
 
     @admin.display(description="tax id")
     def masked_tax_id(self, profile: Profile) -> str:
@@ -89,20 +104,27 @@ class DocumentInline(admin.TabularInline):
         return False
 
 
-class HitInline(admin.TabularInline):
-    model = ScreeningHit
+class ReviewerInline(admin.TabularInline):
+    """Part of the case a reviewer reads: shown to whoever may review, read-only."""
+
     extra = 0
     can_delete = False
-    readonly_fields = ("entry", "score", "cleared")
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm(REVIEW_PERMISSION) or super().has_view_permission(request)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
-class TrailInline(admin.TabularInline):
+class HitInline(ReviewerInline):
+    model = ScreeningHit
+    fields = ("entry", "score", "found_at", "decision", "note", "decided_by", "decided_at")
+    readonly_fields = fields
+
+
+class TrailInline(ReviewerInline):
     model = CaseTransition
-    extra = 0
-    can_delete = False
     readonly_fields = (
         "at",
         "from_state",
@@ -113,13 +135,18 @@ class TrailInline(admin.TabularInline):
         "staff_note",
     )
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 class DecisionForm(forms.Form):
     reason = forms.ChoiceField(choices=[(k, f"{k}: {v}") for k, v in REASONS.items()])
     note = forms.CharField(widget=forms.Textarea, required=False, help_text="staff only")
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea, max_length=2000, help_text="staff only")
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(widget=forms.Textarea, max_length=2000, help_text="why (staff only)")
 
 
 class AgeFilter(admin.SimpleListFilter):
@@ -170,13 +197,23 @@ class CaseAdmin(ReadOnlyAdmin):
     )
     exclude = ()
     inlines = (DocumentInline, HitInline, TrailInline)
-    actions = ("assign_to_me", "approve", "reject", "request_resubmission")
+    actions = (
+        "assign_to_me",
+        "approve",
+        "reject",
+        "request_resubmission",
+        "set_legal_hold",
+        "lift_legal_hold",
+    )
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.has_perm(REVIEW_PERMISSION) or super().has_view_permission(request)
 
     def has_review_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(REVIEW_PERMISSION)
+
+    def has_legal_hold_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(LEGAL_HOLD_PERMISSION)
 
     @admin.display(description="vendor")
     def provider_verdict(self, case: Case) -> str:
@@ -234,14 +271,16 @@ class CaseAdmin(ReadOnlyAdmin):
             lambda c: services.case_approve(case_id=c.pk, staff_id=request.user.pk),
         )
 
-    def _with_reason(self, request, queryset, title, apply) -> HttpResponse | None:
+    def _with_reason(
+        self, request, queryset, title, apply, form_class=DecisionForm
+    ) -> HttpResponse | None:
         if "apply" in request.POST:
-            form = DecisionForm(request.POST)
+            form = form_class(request.POST)
             if form.is_valid():
                 self._each(request, queryset, lambda c: apply(c, form.cleaned_data))
                 return None
         else:
-            form = DecisionForm()
+            form = form_class()
         context = {
             **self.admin_site.each_context(request),
             "title": title,
@@ -279,6 +318,105 @@ class CaseAdmin(ReadOnlyAdmin):
             )
 
         return self._with_reason(request, queryset, "Ask for new documents", apply)
+
+    @admin.action(
+        description="Set legal hold (keeps the customer's data from the purge)",
+        permissions=["legal_hold"],
+    )
+    def set_legal_hold(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return self._with_reason(
+            request,
+            queryset,
+            "Set legal hold",
+            lambda c, d: services.legal_hold_set(
+                case_id=c.pk, staff_id=request.user.pk, reason=d["reason"]
+            ),
+            ReasonForm,
+        )
+
+    @admin.action(description="Lift legal hold", permissions=["legal_hold"])
+    def lift_legal_hold(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return self._with_reason(
+            request,
+            queryset,
+            "Lift legal hold",
+            lambda c, d: services.legal_hold_lift(
+                case_id=c.pk, staff_id=request.user.pk, reason=d["reason"]
+            ),
+            ReasonForm,
+        )
+
+
+@admin.register(ScreeningHit)
+class ScreeningHitAdmin(ReadOnlyAdmin):
+    """Watch-list hits, each decided on its own: true match or false positive, with a note."""
+
+    list_display = ("found_at", "user", "entry", "score", "decision", "decided_by", "decided_at")
+    list_filter = ("decision", "entry__list_name")
+    search_fields = ("user__email", "entry__name")
+    ordering = ("decision", "-found_at")
+    readonly_fields = (
+        "user",
+        "case",
+        "entry",
+        "score",
+        "found_at",
+        "decision",
+        "note",
+        "decided_by",
+        "decided_at",
+    )
+    exclude = ("entry_fingerprint",)
+    actions = ("decide_true_match", "decide_false_positive")
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm(REVIEW_PERMISSION) or super().has_view_permission(request)
+
+    def has_review_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(REVIEW_PERMISSION)
+
+    def _decide(self, request: HttpRequest, queryset: QuerySet, decision: str, title: str):
+        hits = list(queryset)
+        if len(hits) != 1:
+            self.message_user(
+                request, "Select one hit: each is decided on its own.", messages.ERROR
+            )
+            return None
+        hit = hits[0]
+        form = NoteForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            try:
+                services.hit_decide(
+                    hit_id=hit.pk,
+                    staff_id=request.user.pk,
+                    decision=decision,
+                    note=form.cleaned_data["note"],
+                )
+            except DomainError as error:
+                self.message_user(request, f"{hit}: {error.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{hit.user}: {title.lower()}.", messages.SUCCESS)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "form": form,
+            "hit": hit,
+            "action": request.POST["action"],
+            "checkbox_name": ACTION_CHECKBOX_NAME,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/kyc/hit_decision.html", context)
+
+    @admin.action(description="Decide: true match (ends approvals, tier 0)", permissions=["review"])
+    def decide_true_match(self, request: HttpRequest, queryset: QuerySet):
+        return self._decide(request, queryset, ScreeningHit.Decision.TRUE_MATCH, "True match")
+
+    @admin.action(description="Decide: false positive", permissions=["review"])
+    def decide_false_positive(self, request: HttpRequest, queryset: QuerySet):
+        return self._decide(
+            request, queryset, ScreeningHit.Decision.FALSE_POSITIVE, "False positive"
+        )
 
 
 @admin.register(WatchlistEntry)

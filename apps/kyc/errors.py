@@ -58,6 +58,44 @@ class AlreadyAtTier(Conflict):
     code, message = "already_at_tier", "You are already verified at this level or higher."
 
 
+class CaseNotWithdrawable(Conflict):
+    code, message = "case_not_withdrawable", "This case is already decided; it cannot be withdrawn."
+
+
+class ScreeningHitsPending(Conflict):
+    code = "screening_hits_pending"
+    message = "Every screening hit of this customer needs its own decision first."
+
+
+class ScreeningTrueMatch(Conflict):
+    code = "screening_true_match"
+    message = "A screening hit of this customer was decided as a true match."
+
+
+class HitAlreadyDecided(Conflict):
+    code, message = "hit_already_decided", "This screening hit is already decided."
+
+
+class HitNotFound(NotFound):
+    code, message = "hit_not_found", "No such screening hit."
+
+
+class LegalHoldUnchanged(Conflict):
+    code, message = "legal_hold_unchanged", "The case is already in that legal hold state."
+
+
+class ReasonRequired(DomainError):
+    code, http_status, message = "reason_required", 400, "Give a reason."
+
+
+class NotPermitted(DomainError):
+    code, http_status, message = "permission_denied", 403, "You may not do this."
+
+
+class ProfileNotFound(NotFound):
+    code, message = "profile_not_found", "This customer has no KYC profile."
+
+
 class CaseNotFound(NotFound):
     code, message = "case_not_found", "No such case."
 

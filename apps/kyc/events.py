@@ -48,3 +48,20 @@ class KycDocumentsExpiring(Event):
     name = "kyc.documents_expiring"
     user_id: int
     expires_on: str
+
+
+@dataclass(frozen=True)
+class KycWithdrawn(Event):
+    name = "kyc.withdrawn"
+    case_id: str
+    user_id: int
+
+
+@dataclass(frozen=True)
+class ScreeningMatchConfirmed(Event):
+    """Compliance decided a watch-list hit is the customer: approvals ended, tier 0."""
+
+    name = "kyc.screening_match_confirmed"
+    user_id: int
+    hit_id: int
+    list_name: str

@@ -125,7 +125,10 @@ class Case(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        permissions = (("review_case", "Can review KYC cases"),)
+        permissions = (
+            ("review_case", "Can review KYC cases"),
+            ("legal_hold", "Can set and lift a legal hold on KYC cases"),
+        )
         constraints = (
             models.UniqueConstraint(
                 fields=["user"],
@@ -214,13 +217,46 @@ class WatchlistEntry(models.Model):
 
 
 class ScreeningHit(models.Model):
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="hits")
+    """A possible match of one customer with one watch-list entry, decided by compliance on
+    its own. `entry_fingerprint` is the entry as it was matched: a decided hit is not raised
+    again by a later screening unless the entry changed."""
+
+    class Decision(models.TextChoices):
+        PENDING = "pending"
+        TRUE_MATCH = "true_match"
+        FALSE_POSITIVE = "false_positive"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.PROTECT, related_name="hits"
+    )
     entry = models.ForeignKey(WatchlistEntry, on_delete=models.PROTECT, related_name="+")
+    entry_fingerprint = models.CharField(max_length=64)
     score = models.PositiveSmallIntegerField()
-    cleared = models.BooleanField(default=False)
+    found_at = models.DateTimeField(auto_now_add=True)
+    decision = models.CharField(max_length=16, choices=Decision.choices, default=Decision.PENDING)
+    note = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = (
+            models.UniqueConstraint(
+                fields=["user", "entry"],
+                condition=Q(decision="pending"),
+                name="kyc_one_open_hit_per_entry",
+            ),
+            models.CheckConstraint(
+                condition=Q(decision="pending", decided_at__isnull=True)
+                | (~Q(decision="pending") & Q(decided_at__isnull=False) & ~Q(note="")),
+                name="kyc_hit_decided_with_note",
+            ),
+        )
 
     def __str__(self) -> str:
-        return f"{self.entry} ({self.score})"
+        return f"{self.entry} ({self.score}, {self.decision})"
 
 
 class ProviderWebhook(models.Model):

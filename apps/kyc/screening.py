@@ -4,6 +4,8 @@ candidate out."""
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from rapidfuzz import fuzz, utils
 
@@ -21,3 +23,15 @@ def candidates(profile: Profile) -> list[tuple[WatchlistEntry, int]]:
             continue
         hits.append((entry, int(score)))
     return hits
+
+
+def fingerprint(entry: WatchlistEntry) -> str:
+    """What a decision on a hit was about: the entry's matching data. A new list that keeps
+    an entry as it was keeps its decisions; one that changes it asks for a new decision."""
+    parts = (
+        entry.name.strip().casefold(),
+        entry.list_name.strip().casefold(),
+        entry.country.upper(),
+        entry.date_of_birth.isoformat() if entry.date_of_birth else "",
+    )
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()

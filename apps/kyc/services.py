@@ -3,17 +3,23 @@
 A case moves only along CASE_TRANSITIONS, each move written to its append-only trail with who,
 when, why and a customer-safe message. A vendor's answer and the screening only propose; a
 staff decision, or the auto-approve rule of tier 1, moves a case. The highest tier needs two
-reviewers (four-eyes)."""
+reviewers (four-eyes).
+
+Screening hits belong to the customer: each is decided on its own by compliance (true match or
+false positive, with a note). No case is approved while one is pending or a true match
+stands, and a true match ends the customer's approvals (tier 0), as an expiry does."""
 
 from __future__ import annotations
 
 import json
 import uuid
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -28,6 +34,8 @@ from apps.kyc.events import (
     KycRejected,
     KycResubmissionRequested,
     KycSubmitted,
+    KycWithdrawn,
+    ScreeningMatchConfirmed,
     TierChanged,
 )
 from apps.kyc.models import (
@@ -40,6 +48,7 @@ from apps.kyc.models import (
     ProviderWebhook,
     ScreeningHit,
     Tier,
+    WatchlistEntry,
 )
 from apps.kyc.reasons import REASONS
 from apps.kyc.selectors import missing_for, tier_of
@@ -209,17 +218,10 @@ def case_submit(*, user_id: int, target_tier: int) -> UUID:
     _move(case, S.SUBMITTED, by=None, reason="submitted by the customer")
     publish(KycSubmitted(case_id=str(case.pk), user_id=user_id, target_tier=target_tier))
     profile = Profile.objects.get(user_id=user_id)
-    hits = screening.candidates(profile)
-    for entry, score in hits:
-        ScreeningHit.objects.create(case=case, entry=entry, score=score)
-    if hits:  # a possible sanctions/PEP match: a person must look, whatever else says
-        _move(
-            case,
-            S.IN_REVIEW,
-            by=None,
-            reason="screening_hit",
-            note=", ".join(f"{e.name} ({s})" for e, s in hits),
-        )
+    _screen(profile, case)
+    flagged = _flagged_hits(user_id)
+    if flagged:  # a possible sanctions/PEP match: a person must look, whatever else says
+        _move(case, S.IN_REVIEW, by=None, reason="screening_hit", note=_hits_note(flagged))
     elif target_tier == 1:  # the auto-approve rule of the lowest tier
         _approve(case, by=None, note="auto-approved: profile and phone verified, no hits")
     else:
@@ -232,12 +234,29 @@ def _vendor_submit(case_id: str, last_name: str) -> None:
     providers.get(settings.KYC_PROVIDER).submit(case_id=case_id, applicant={"last_name": last_name})
 
 
+@dataclass(frozen=True)
+class CaseWithdrawal:
+    case_id: UUID
+    state: str
+    withdrawn_at: datetime
+
+
 @transaction.atomic
-def case_withdraw(*, user_id: int) -> None:
-    case = _open_case(user_id)
+def case_withdraw(*, user_id: int, case_id: UUID) -> CaseWithdrawal:
+    """The customer takes back one of their cases while it is open (any open state). Asking
+    again once withdrawn answers the same; a decided case cannot be withdrawn (409).
+    Another customer's case is not found, exactly as a missing one."""
+    case = Case.objects.select_for_update().filter(pk=case_id, user_id=user_id).first()
     if case is None:
-        raise errors.CaseNotOpen()
-    _move(case, S.WITHDRAWN, by=None, reason="withdrawn by the customer")
+        raise errors.CaseNotFound()
+    if case.state != S.WITHDRAWN:
+        if S.WITHDRAWN not in CASE_TRANSITIONS[case.state]:
+            raise errors.CaseNotWithdrawable(state=case.state)
+        _move(case, S.WITHDRAWN, by=None, reason="withdrawn by the customer")
+        publish(KycWithdrawn(case_id=str(case.pk), user_id=user_id))
+    step = case.trail.filter(to_state=S.WITHDRAWN).order_by("at", "id").first()
+    assert step is not None  # noqa: S101 - every withdrawn case has its trail line
+    return CaseWithdrawal(case_id=case.pk, state=case.state, withdrawn_at=step.at)
 
 
 # --- vendor webhooks ------------------------------------------------------------------------
@@ -305,12 +324,12 @@ def case_approve(*, case_id: UUID, staff_id: int, note: str = "") -> str:
     if case.state == S.PENDING_SECOND_REVIEW:
         if case.prepared_by_id == staff_id:
             raise errors.FourEyes()
+        _ensure_screening_decided(case.user_id)
         _approve(case, by=staff_id, note=note)
         return case.state
     if case.state != S.IN_REVIEW:
         raise errors.IllegalCaseTransition(state=case.state)
-    if ScreeningHit.objects.filter(case=case, cleared=False).exists():
-        ScreeningHit.objects.filter(case=case).update(cleared=True)  # the reviewer cleared them
+    _ensure_screening_decided(case.user_id)
     if case.target_tier_id == top:
         case.prepared_by_id = staff_id
         case.save(update_fields=["prepared_by"])
@@ -371,6 +390,182 @@ def case_request_resubmission(
         )
     )
     return case.state
+
+
+# --- legal hold -------------------------------------------------------------------------------
+
+
+def _require_permission(staff_id: int, permission: str) -> None:
+    staff = get_user_model().objects.filter(pk=staff_id, is_active=True, is_staff=True).first()
+    if staff is None or not staff.has_perm(permission):
+        raise errors.NotPermitted()
+
+
+def legal_hold_set(*, case_id: UUID, staff_id: int, reason: str) -> None:
+    """Keep the case's customer out of the retention purge until the hold is lifted."""
+    _legal_hold(case_id, staff_id, reason, hold=True)
+
+
+def legal_hold_lift(*, case_id: UUID, staff_id: int, reason: str) -> None:
+    _legal_hold(case_id, staff_id, reason, hold=False)
+
+
+@transaction.atomic
+def _legal_hold(case_id: UUID, staff_id: int, reason: str, *, hold: bool) -> None:
+    _require_permission(staff_id, LEGAL_HOLD_PERMISSION)
+    reason = reason.strip()
+    if not reason:
+        raise errors.ReasonRequired()
+    case = _staff_case(case_id)
+    if case.legal_hold == hold:
+        raise errors.LegalHoldUnchanged(legal_hold=hold)
+    Case.objects.filter(pk=case.pk).update(legal_hold=hold)
+    CaseTransition.objects.create(  # the state stays; the trail says who held or lifted, why
+        case=case,
+        from_state=case.state,
+        to_state=case.state,
+        by_id=staff_id,
+        reason_code="legal_hold_set" if hold else "legal_hold_lifted",
+        staff_note=reason,
+    )
+
+
+# --- screening --------------------------------------------------------------------------------
+
+REVIEW_PERMISSION, LEGAL_HOLD_PERMISSION = "kyc.review_case", "kyc.legal_hold"
+RESCREEN_JOB = "kyc.rescreen"
+Decision = ScreeningHit.Decision
+
+
+def _screen(profile: Profile, case: Case | None) -> list[ScreeningHit]:
+    """New hits for a profile: one per matching entry, unless that entry already has an open
+    hit for the customer, or the entry as it stands (its fingerprint, kept when a list is
+    loaded again) was already raised: pending, or decided."""
+    known = ScreeningHit.objects.filter(user_id=profile.user_id)
+    open_entries: set[int] = set()
+    seen: set[str] = set()
+    for entry_id, fingerprint, decision in known.values_list(
+        "entry_id", "entry_fingerprint", "decision"
+    ):
+        seen.add(fingerprint)  # a reloaded list keeps its entries' data under new rows
+        if decision == Decision.PENDING:
+            open_entries.add(entry_id)
+    new = []
+    for entry, score in screening.candidates(profile):
+        fingerprint = screening.fingerprint(entry)
+        if entry.pk in open_entries or fingerprint in seen:
+            continue
+        try:
+            with transaction.atomic():
+                hit = ScreeningHit.objects.create(
+                    user_id=profile.user_id,
+                    case=case,
+                    entry=entry,
+                    entry_fingerprint=fingerprint,
+                    score=score,
+                )
+        except IntegrityError:  # a concurrent screening of the same customer raised it
+            continue
+        new.append(hit)
+    return new
+
+
+def _flagged_hits(user_id: int) -> list[ScreeningHit]:
+    """Hits that keep a person in the loop: undecided, or decided as a true match."""
+    return list(
+        ScreeningHit.objects.filter(user_id=user_id)
+        .exclude(decision=Decision.FALSE_POSITIVE)
+        .select_related("entry")
+        .order_by("pk")
+    )
+
+
+def _hits_note(hits: list[ScreeningHit]) -> str:
+    return ", ".join(f"{h.entry.name} ({h.score}, {h.decision})" for h in hits)
+
+
+def _ensure_screening_decided(user_id: int) -> None:
+    flagged = _flagged_hits(user_id)
+    if any(h.decision == Decision.TRUE_MATCH for h in flagged):
+        raise errors.ScreeningTrueMatch()
+    if flagged:
+        raise errors.ScreeningHitsPending(hits=[h.pk for h in flagged])
+
+
+def rescreen(*, user_id: int | None = None) -> int:
+    """Screen one customer, or every customer with a (not pseudonymised) profile, against
+    the watch list as it is now; returns the number of new hits. A customer whose case waits
+    for the vendor goes to a reviewer, as at submission. One customer that fails does not
+    stop the others (apps.core.batch)."""
+    if user_id is not None:
+        return _rescreen_one(user_id)
+    if not WatchlistEntry.objects.exists():
+        return 0
+    user_ids = list(
+        Profile.objects.filter(pseudonymised_at__isnull=True)
+        .order_by("pk")
+        .values_list("user_id", flat=True)
+    )
+    return sum(batch.each(RESCREEN_JOB, user_ids, _rescreen_one).results)
+
+
+@transaction.atomic
+def _rescreen_one(user_id: int) -> int:
+    # Profile, then case: the order profile_save locks them in.
+    profile = Profile.objects.select_for_update().filter(user_id=user_id).first()
+    if profile is None:
+        raise errors.ProfileNotFound(user_id=user_id)
+    if profile.pseudonymised_at:
+        return 0
+    case = _open_case(user_id) or (
+        Case.objects.filter(user_id=user_id).order_by("-created_at").first()
+    )
+    new = _screen(profile, case)
+    if new and case is not None and case.state == S.SUBMITTED:
+        _move(case, S.IN_REVIEW, by=None, reason="screening_hit", note=_hits_note(new))
+    return len(new)
+
+
+@transaction.atomic
+def hit_decide(*, hit_id: int, staff_id: int, decision: str, note: str) -> None:
+    """Compliance decides one hit: a false positive lets the customer's case go on; a true
+    match ends the customer's approvals (tier 0) and blocks any approval after it."""
+    if decision not in (Decision.TRUE_MATCH, Decision.FALSE_POSITIVE):
+        raise ValueError(f"unknown decision {decision!r}")
+    _require_permission(staff_id, REVIEW_PERMISSION)
+    note = note.strip()
+    if not note:
+        raise errors.ReasonRequired("A note is required.")
+    hit = ScreeningHit.objects.select_for_update().filter(pk=hit_id).select_related("entry").first()
+    if hit is None:
+        raise errors.HitNotFound()
+    if hit.decision != Decision.PENDING:
+        raise errors.HitAlreadyDecided(decision=hit.decision)
+    hit.decision, hit.note, hit.decided_by_id = decision, note, staff_id
+    hit.decided_at = timezone.now()
+    hit.save(update_fields=["decision", "note", "decided_by", "decided_at"])
+    if hit.case_id is not None:
+        case = hit.case
+        CaseTransition.objects.create(
+            case=case,
+            from_state=case.state,
+            to_state=case.state,
+            by_id=staff_id,
+            reason_code=f"screening_{decision}"[:40],
+            staff_note=f"{hit.entry.name} ({hit.entry.list_name}): {note}",
+        )
+    if decision == Decision.TRUE_MATCH:
+        _confirm_match(hit, staff_id)
+
+
+def _confirm_match(hit: ScreeningHit, staff_id: int) -> None:
+    approved = Case.objects.select_for_update().filter(user_id=hit.user_id, state=S.APPROVED)
+    for case in approved.order_by("pk"):
+        _move(case, S.EXPIRED, by=staff_id, reason="screening_true_match", note=hit.note)
+    customer_tier_set(user_id=hit.user_id, level=0)
+    publish(
+        ScreeningMatchConfirmed(user_id=hit.user_id, hit_id=hit.pk, list_name=hit.entry.list_name)
+    )
 
 
 def _move(case: Case, to: str, *, by: int | None, reason: str, note: str = "") -> None:

@@ -1,3 +1,5 @@
+from uuid import UUID
+
 import iso3166
 from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -145,6 +147,30 @@ class SubmitApi(APIView):
         serializer.is_valid(raise_exception=True)
         services.case_submit(user_id=request.user.pk, target_tier=serializer.validated_data["tier"])
         return Response(selectors.status(user_id=request.user.pk))
+
+
+class CaseWithdrawApi(APIView):
+    domain_errors = (errors.CaseNotFound, errors.CaseNotWithdrawable)
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.UUIDField(source="case_id")
+        state = serializers.CharField()
+        withdrawn_at = serializers.DateTimeField()
+
+    @extend_schema(
+        request=None,
+        responses={200: OutputSerializer},
+        description=(
+            "Withdraw one of your verification cases while it is open (draft, submitted, in "
+            "review, waiting for a second reviewer, or waiting for new documents). Asking "
+            "again for a withdrawn case answers the same. A decided case (approved, rejected, "
+            "expired) is 409 `case_not_withdrawable`; another customer's case is 404 "
+            "`case_not_found`, as a missing one."
+        ),
+    )
+    def post(self, request: Request, case_id: UUID) -> Response:
+        result = services.case_withdraw(user_id=request.user.pk, case_id=case_id)
+        return Response(self.OutputSerializer(result).data)
 
 
 class StatusApi(APIView):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import date
+from uuid import UUID
 
 from django.contrib.auth import get_user_model
 from PIL import Image
@@ -70,3 +71,10 @@ def watchlist_entry(name: str, list_name: str = "EU sanctions") -> None:
     from apps.kyc.models import WatchlistEntry
 
     WatchlistEntry.objects.create(name=name, list_name=list_name)
+
+
+def draft_case(user_id: int, target_tier: int = 2) -> UUID:
+    """An open draft case (as a first upload opens one), without files; returns its id."""
+    from apps.kyc.models import Case
+
+    return Case.objects.create(user_id=user_id, target_tier_id=target_tier).pk

@@ -145,9 +145,9 @@ def test_illegal_transitions_are_refused_and_change_nothing():
         lambda: services.case_reject(
             case_id=case.pk, staff_id=reviewer.pk, reason_code="unable_to_verify"
         ),
-        lambda: services.case_withdraw(user_id=user.pk),
+        lambda: services.case_withdraw(user_id=user.pk, case_id=case.pk),
     ):
-        with pytest.raises((errors.IllegalCaseTransition, errors.CaseNotOpen)):
+        with pytest.raises((errors.IllegalCaseTransition, errors.CaseNotWithdrawable)):
             attempt()
     case.refresh_from_db()
     assert case.state == "rejected_final"
