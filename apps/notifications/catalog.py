@@ -29,6 +29,14 @@ KINDS: dict[str, Kind] = {
     "transfer_sent": Kind(MONEY, (PUSH, IN_APP), critical=True),
     "large_transaction": Kind(SECURITY, (EMAIL, SMS, PUSH), critical=True),
     "wallet_frozen": Kind(ACCOUNT, (EMAIL, IN_APP), critical=True),
+    "wallet_invitation": Kind(ACCOUNT, (EMAIL, PUSH, IN_APP)),  # to the invitee
+    "wallet_invitation_answered": Kind(ACCOUNT, (PUSH, IN_APP)),  # to the owner
+    "wallet_member_changed": Kind(ACCOUNT, (PUSH, IN_APP)),  # to the member
+    "wallet_member_removed": Kind(ACCOUNT, (PUSH, IN_APP, EMAIL)),  # member, or owner if left
+    "money_request": Kind(MONEY, (PUSH, IN_APP, EMAIL)),  # to the payer
+    "money_request_closed": Kind(
+        MONEY, (PUSH, IN_APP)
+    ),  # answered/expired: requester; cancelled: payer
     "deposit_succeeded": Kind(MONEY, (PUSH, IN_APP, EMAIL), critical=True),
     "deposit_failed": Kind(MONEY, (PUSH, IN_APP, EMAIL), critical=True),
     "withdrawal_succeeded": Kind(MONEY, (PUSH, IN_APP, EMAIL), critical=True),
@@ -40,10 +48,13 @@ KINDS: dict[str, Kind] = {
     "kyc_rejected": Kind(KYC, (EMAIL, IN_APP), critical=True),
     "kyc_resubmission": Kind(KYC, (EMAIL, PUSH, IN_APP), critical=True),
     "kyc_documents_expiring": Kind(KYC, (EMAIL, IN_APP), critical=True),
+    "kyc_withdrawn": Kind(KYC, (IN_APP, EMAIL)),
     "account_closed": Kind(ACCOUNT, (EMAIL,), critical=True),
     "reconciliation_breaks": Kind(SECURITY, (EMAIL, IN_APP), critical=True),  # to operations
     "task_dead_lettered": Kind(SECURITY, (EMAIL, IN_APP), critical=True),  # to operations
     "job_item_failed": Kind(SECURITY, (EMAIL, IN_APP), critical=True),  # to operations
+    # To compliance only: telling the customer would tip them off.
+    "kyc_screening_match": Kind(SECURITY, (EMAIL, IN_APP), critical=True),
     # allauth's own mails (codes, notices): e-mail only, always sent.
     "account_mail": Kind(SECURITY, (EMAIL,), critical=True),
     "phone_code": Kind(SECURITY, (SMS,), critical=True),

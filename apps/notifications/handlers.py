@@ -22,11 +22,22 @@ from apps.kyc.events import (
     KycRejected,
     KycResubmissionRequested,
     KycSubmitted,
+    KycWithdrawn,
+    ScreeningMatchConfirmed,
     TierChanged,
 )
 from apps.notifications import services
 from apps.payments.events import PaymentFailed, PaymentInReview, PaymentSucceeded
-from apps.wallets.events import TransferCompleted, WalletStatusChanged
+from apps.wallets.events import (
+    MoneyRequestClosed,
+    MoneyRequested,
+    TransferCompleted,
+    WalletInvitationAnswered,
+    WalletMemberChanged,
+    WalletMemberInvited,
+    WalletMemberRemoved,
+    WalletStatusChanged,
+)
 
 
 def _notify(user_id: int, kind: str, **values: object) -> None:
@@ -91,6 +102,89 @@ def wallet_frozen(event: WalletStatusChanged) -> None:
         _notify(event.owner_id, "wallet_frozen")  # the staff reason is internal: not quoted
 
 
+def _name_of(user_id: int) -> str:
+    user = accounts_selectors.users_by_id(user_ids={user_id}).get(user_id)
+    return user.display_name if user else ""
+
+
+@subscribe(WalletMemberInvited)
+def wallet_invitation(event: WalletMemberInvited) -> None:
+    _notify(
+        event.invitee_id,
+        "wallet_invitation",
+        owner=_name_of(event.owner_id),
+        wallet=event.wallet_name,
+        role=event.role,
+    )
+
+
+@subscribe(WalletInvitationAnswered)
+def wallet_invitation_answered(event: WalletInvitationAnswered) -> None:
+    _notify(
+        event.owner_id,
+        "wallet_invitation_answered",
+        invitee=_name_of(event.invitee_id),
+        wallet=event.wallet_name,
+        accepted=event.accepted,
+    )
+
+
+@subscribe(WalletMemberChanged)
+def wallet_member_changed(event: WalletMemberChanged) -> None:
+    limit = None if event.daily_limit is None else Money(event.daily_limit, event.currency)
+    _notify(
+        event.user_id,
+        "wallet_member_changed",
+        wallet=event.wallet_name,
+        role=event.role,
+        daily_limit=limit,
+    )
+
+
+@subscribe(WalletMemberRemoved)
+def wallet_member_removed(event: WalletMemberRemoved) -> None:
+    if event.left:  # the owner hears who left
+        _notify(
+            event.owner_id,
+            "wallet_member_removed",
+            wallet=event.wallet_name,
+            member=_name_of(event.user_id),
+            left=True,
+        )
+    else:
+        _notify(event.user_id, "wallet_member_removed", wallet=event.wallet_name, left=False)
+
+
+@subscribe(MoneyRequested)
+def money_requested(event: MoneyRequested) -> None:
+    _notify(
+        event.payer_id,
+        "money_request",
+        requester=_name_of(event.requester_id),
+        amount=Money(event.amount, event.currency),
+        note=event.note,
+    )
+
+
+@subscribe(MoneyRequestClosed)
+def money_request_closed(event: MoneyRequestClosed) -> None:
+    amount = Money(event.amount, event.currency)
+    if event.state == "cancelled":
+        if event.payer_id is not None:  # the payer is told it is no longer asked of them
+            _notify(
+                event.payer_id,
+                "money_request_closed",
+                state=event.state,
+                amount=amount,
+                other=_name_of(event.requester_id),
+            )
+        return
+    other = _name_of(event.payer_id) if event.payer_id is not None else ""
+    _notify(
+        event.requester_id, "money_request_closed", state=event.state, amount=amount, other=other
+    )
+
+
 @subscribe(TierChanged)
 def tier_changed(event: TierChanged) -> None:
     _notify(
@@ -146,6 +240,22 @@ def kyc_resubmission(event: KycResubmissionRequested) -> None:
 @subscribe(KycDocumentsExpiring)
 def kyc_documents_expiring(event: KycDocumentsExpiring) -> None:
     _notify(event.user_id, "kyc_documents_expiring", expires_on=event.expires_on)
+
+
+@subscribe(KycWithdrawn)
+def kyc_withdrawn(event: KycWithdrawn) -> None:
+    _notify(event.user_id, "kyc_withdrawn")
+
+
+@subscribe(ScreeningMatchConfirmed)
+def on_screening_match(event: ScreeningMatchConfirmed) -> None:
+    """Compliance hears of every confirmed watch-list match; the customer only sees their
+    verification level drop (kyc_tier_changed), never the list."""
+    services.staff_alert(
+        role="compliance",
+        kind="kyc_screening_match",
+        context={"user_id": event.user_id, "hit_id": event.hit_id, "list_name": event.list_name},
+    )
 
 
 @subscribe(TaskDeadLettered)
