@@ -11,6 +11,9 @@ _READ_CUSTOMERS = [
     "wallets.view_wallet",
     "wallets.view_walletmember",
     "wallets.view_walletstatuschange",
+    "wallets.view_walletmemberchange",
+    "wallets.view_walletinvitation",
+    "wallets.view_moneyrequest",
     "wallets.view_transfer",
     "kyc.view_customertier",
     "notifications.view_delivery",  # "I never got the e-mail": codes are redacted once sent
@@ -21,7 +24,9 @@ PERMISSIONS: dict[str, list[str]] = {
     COMPLIANCE: [
         *_READ_CUSTOMERS,
         "kyc.review_case",
+        "kyc.legal_hold",  # set / lift; retention skips held customers
         "kyc.view_case",
+        "kyc.view_screeninghit",
         "kyc.view_profile",
         "kyc.view_document",
         "kyc.view_watchlistentry",
@@ -34,8 +39,10 @@ PERMISSIONS: dict[str, list[str]] = {
         "ledger.view_entry",
         "ledger.view_adjustment",
         "ledger.approve_adjustment",
-        "wallets.change_wallet",  # freeze / unfreeze
+        "wallets.change_wallet",  # freeze / unfreeze / close
+        "wallets.change_walletmember",  # change or remove shared-wallet members, with a reason
         "payments.view_payment",
+        "payments.view_paymentevent",  # the payment's timeline
         "payments.view_riskreview",
         "payments.change_riskreview",  # decide risk reviews
         "core.view_risklimit",
@@ -46,6 +53,7 @@ PERMISSIONS: dict[str, list[str]] = {
     OPERATIONS: [
         *_READ_CUSTOMERS,
         "wallets.change_wallet",
+        "wallets.change_walletmember",
         "ledger.view_account",
         "ledger.view_transaction",
         "ledger.view_entry",
@@ -57,6 +65,7 @@ PERMISSIONS: dict[str, list[str]] = {
         "core.view_jobfailure",
         "core.change_jobfailure",  # "retry now" on a record a beat job failed on
         "payments.view_payment",
+        "payments.view_paymentevent",  # the payment's timeline, beside what the bank says
         "payments.view_webhookevent",
         "payments.view_manualaction",
         "payments.add_manualaction",  # propose a compensation

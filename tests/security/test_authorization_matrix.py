@@ -21,11 +21,15 @@ from rest_framework.test import APIClient
 
 from apps.core.money import Money
 from apps.kyc import services as kyc_services
+from apps.kyc.models import Case
+from apps.kyc.tests.factories import draft_case
 from apps.notifications import services as notification_services
 from apps.notifications.models import Notification, PushDevice
-from apps.payments.models import FundingSource
+from apps.payments import services as payment_services
+from apps.payments.models import FundingSource, Payment
 from apps.payments.tests.factories import bank_account, deposit
 from apps.wallets import services as wallet_services
+from apps.wallets.models import MoneyRequest, Wallet, WalletInvitation, WalletMember
 from apps.wallets.tests.factories import make_user, make_wallet
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -99,15 +103,71 @@ def _payment(owner: Any) -> dict[str, Any]:
     return {"payment_id": deposit(owner, wallet, bank_account(owner), amount=1_000)}
 
 
+def _cancelable_payment(owner: Any) -> dict[str, Any]:
+    """A deposit accepted but not yet sent to the bank (its step has not run)."""
+    wallet = make_wallet(owner).pk
+    payment_id = payment_services.deposit_create(
+        user_id=owner.pk,
+        wallet_id=wallet,
+        funding_source_id=bank_account(owner).pk,
+        amount=Money(1_000, "EUR"),
+        client_key=f"authz-{uuid.uuid4()}",
+    )
+    return {"payment_id": payment_id}
+
+
+def _shared_wallet(owner: Any) -> dict[str, Any]:
+    return {"wallet_id": make_wallet(owner, shared=True).pk}
+
+
+def _wallet_member(owner: Any) -> dict[str, Any]:
+    wallet = make_wallet(owner, shared=True)
+    member = make_user()
+    wallet_services.wallet_member_add(wallet_id=wallet.pk, owner_id=owner.pk, member_id=member.pk)
+    return {"wallet_id": wallet.pk, "member_id": WalletMember.objects.get(wallet=wallet).public_id}
+
+
+def _wallet_invitation(owner: Any) -> dict[str, Any]:
+    """An invitation addressed to `owner` (only the invitee answers it)."""
+    inviter = make_user()
+    wallet = make_wallet(inviter, shared=True)
+    invitation = wallet_services.wallet_invitation_create(
+        wallet_id=wallet.pk, owner_id=inviter.pk, contact=owner.email
+    )
+    return {"invitation_id": invitation["id"]}
+
+
+def _money_request(requester: Any, payer: Any) -> dict[str, Any]:
+    make_wallet(requester)
+    request = wallet_services.money_request_create(
+        requester_id=requester.pk, contact=payer.email, amount=Money(500, "EUR")
+    )
+    return {"request_id": request["id"]}
+
+
+def _kyc_case(owner: Any) -> dict[str, Any]:
+    return {"case_id": draft_case(owner.pk)}
+
+
 OBJECT_MAKERS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "wallet-detail": _wallet,
     "wallet-balance": _wallet,
     "wallet-transactions": _wallet,
+    "wallet-close": _wallet,
+    "wallet-members": _shared_wallet,
+    "wallet-member-detail": _wallet_member,
+    "wallet-invitation-accept": _wallet_invitation,
+    "wallet-invitation-decline": _wallet_invitation,
+    "money-request-accept": lambda owner: _money_request(make_user(), owner),  # owner pays
+    "money-request-decline": lambda owner: _money_request(make_user(), owner),
+    "money-request-cancel": lambda owner: _money_request(owner, make_user()),
     "transfer-detail": _transfer,
     "notification-read": _notification,
     "device-detail": _device,
     "funding-source-detail": _funding_source,
     "payment-detail": _payment,
+    "payment-cancel": _cancelable_payment,
+    "kyc-case-withdraw": _kyc_case,
 }
 # Routes whose parameter names no customer's object.
 NOT_OWNED = {
@@ -123,6 +183,21 @@ def _still_as_before(route: str, kwargs: dict[str, Any]) -> None:
         assert Notification.objects.get(pk=kwargs["notification_id"]).read_at is None
     elif route == "device-detail":
         assert PushDevice.objects.filter(pk=kwargs["device_id"], active=True).exists()
+    elif route == "kyc-case-withdraw":
+        assert Case.objects.get(pk=kwargs["case_id"]).state == "draft"
+    elif route == "wallet-close":
+        assert Wallet.objects.get(pk=kwargs["wallet_id"]).status == "active"
+    elif route == "payment-cancel":
+        assert Payment.objects.get(pk=kwargs["payment_id"]).state == "processing"
+    elif route == "wallet-members":
+        assert not WalletInvitation.objects.filter(wallet_id=kwargs["wallet_id"]).exists()
+    elif route == "wallet-member-detail":
+        member = WalletMember.objects.get(public_id=kwargs["member_id"])
+        assert (member.role, member.daily_limit) == ("spender", None)
+    elif route.startswith("wallet-invitation-"):
+        assert WalletInvitation.objects.get(pk=kwargs["invitation_id"]).state == "pending"
+    elif route.startswith("money-request-"):
+        assert MoneyRequest.objects.get(pk=kwargs["request_id"]).state == "pending"
     elif route == "funding-source-detail":
         assert FundingSource.objects.get(pk=kwargs["source_id"]).removed_at is None
 

@@ -29,7 +29,8 @@ from apps.kyc.tests.factories import PROFILE, jpeg, profile_fields, verified_pho
 from apps.ledger import selectors as ledger_selectors
 from apps.ledger.tests.factories import fund
 from apps.payments.tests.factories import bank_account, iban
-from apps.wallets.models import Wallet
+from apps.wallets import services as wallet_services
+from apps.wallets.models import Wallet, WalletMember
 from apps.wallets.tests.factories import make_user, make_wallet
 from tests.security.test_authorization_matrix import url_patterns
 
@@ -40,6 +41,13 @@ FUNDED = 50_000
 
 EXEMPT = {
     ("me-close", "post"): "takes no input (request=None)",
+    ("kyc-case-withdraw", "post"): "takes no input (request=None)",
+    ("payment-cancel", "post"): "takes no input (request=None)",
+    ("wallet-close", "post"): "takes no input (request=None)",
+    ("wallet-invitation-accept", "post"): "takes no input (request=None)",
+    ("wallet-invitation-decline", "post"): "takes no input (request=None)",
+    ("money-request-decline", "post"): "takes no input (request=None)",
+    ("money-request-cancel", "post"): "takes no input (request=None)",
     ("webhook", "post"): "no user: a signed provider callback (verified before parsing)",
     ("kyc-webhook", "post"): "no user: a signed vendor callback (verified before parsing)",
 }
@@ -164,6 +172,26 @@ def _with_bank_account(world: World) -> None:
     world.extra["source"] = bank_account(world.user)
 
 
+def _with_shared_wallet(world: World) -> None:
+    """A shared wallet of the customer's with the other customer on it."""
+    shared = make_wallet(world.user, shared=True)
+    wallet_services.wallet_member_add(
+        wallet_id=shared.pk, owner_id=world.user.pk, member_id=world.victim.pk
+    )
+    world.extra["shared"] = shared
+    world.extra["member"] = WalletMember.objects.get(wallet=shared)
+
+
+def _with_money_request(world: World) -> None:
+    """The other customer asks this one for 1,000 into their wallet."""
+    world.extra["request"] = wallet_services.money_request_create(
+        requester_id=world.victim.pk,
+        contact=world.user.email,
+        amount=Money(1_000, "EUR"),
+        wallet_id=world.victim_wallet.pk,
+    )["id"]
+
+
 def _with_profile(world: World) -> None:
     """Unverified (tier 0) with a complete profile: tier 1 may be asked for."""
     kyc_services.customer_tier_set(user_id=world.user.pk, level=0)
@@ -272,6 +300,43 @@ CASES: dict[tuple[str, str], Case] = {
         body=lambda w: {"currency": "USD", **w.forbidden(), "status": "frozen", "role": "owner"},
         status=201,
         change=_new_wallet,
+    ),
+    ("wallet-members", "post"): Case(
+        path=lambda w: f"/api/v1/wallets/{w.extra['shared'].pk}/members",
+        body=lambda w: {"contact": "new-member@example.com", **w.forbidden()},
+        status=201,
+        setup=_with_shared_wallet,
+    ),
+    ("wallet-member-detail", "patch"): Case(
+        path=lambda w: (
+            f"/api/v1/wallets/{w.extra['shared'].pk}/members/{w.extra['member'].public_id}"
+        ),
+        body=lambda w: {"role": "viewer", **w.forbidden()},
+        status=200,
+        setup=_with_shared_wallet,
+    ),
+    ("money-requests", "post"): Case(
+        path=lambda w: "/api/v1/money-requests",
+        body=lambda w: {
+            "contact": w.victim.email,
+            "amount": 1_000,
+            "currency": "EUR",
+            **w.forbidden(),
+        },
+        status=201,
+    ),
+    ("money-request-accept", "post"): Case(
+        path=lambda w: f"/api/v1/money-requests/{w.extra['request']}/accept",
+        body=lambda w: w.forbidden(),
+        status=200,
+        setup=_with_money_request,
+        # the customer pays the other customer's request: the only change
+        change=lambda w, s, b: _moved(
+            w,
+            s,
+            (w.wallet, -1_000 - b["transfer"]["fee"], 0, -1_000 - b["transfer"]["fee"]),
+            (w.victim_wallet, 1_000, 0, 1_000),
+        ),
     ),
     ("transfer-create", "post"): Case(
         path=lambda w: "/api/v1/transfers",
