@@ -23,6 +23,8 @@ from apps.wallets import services as wallets_services
 
 PASSWORD = "finstack-demo-2026"  # noqa: S105 - printed for the developer on purpose
 ALICE_IBAN = "DE89370400440532013000"
+# Ends in 0008: the simulated bank fails a payment from it, then reports it paid after all.
+ALICE_SECOND_IBAN = "DE72370400440532010008"
 
 
 def user(email: str, *, staff_role: str | None = None) -> tuple[int, dict | None]:
@@ -68,12 +70,12 @@ def opening_balance(user_id: int, amount: int) -> None:
     )
 
 
-def bank_account(user_id: int) -> UUID:
-    sources = payments_selectors.funding_sources(user_id=user_id)
-    if sources.exists():
-        return sources.first().pk
+def bank_account(user_id: int, iban: str = ALICE_IBAN) -> UUID:
+    known = payments_selectors.funding_sources(user_id=user_id).filter(iban_last4=iban[-4:])
+    if known.exists():
+        return known.first().pk
     source_id = payments_services.funding_source_add(
-        user_id=user_id, iban=ALICE_IBAN, holder_name="Alice Demo", currency="EUR"
+        user_id=user_id, iban=iban, holder_name="Alice Demo", currency="EUR"
     )
     payments_selectors.funding_sources(user_id=user_id).filter(pk=source_id).update(
         created_at="2025-01-01T00:00:00Z"  # an old, trusted account: no "new account" review
@@ -115,6 +117,52 @@ def history(alice: int, bob: int) -> None:
         amount=Money(5_000, "EUR"),
         client_key="demo:withdrawal:1",
         **common,
+    )
+
+
+def shared_wallet(owner: int, member: int) -> UUID:
+    """Alice's "Household" wallet; Bob accepted her invitation and spends up to 50 a day."""
+    shared = [w for w in wallets_selectors.wallet_list(user_id=owner) if w.is_shared]
+    if shared:
+        return shared[0].id
+    wallet_id = wallets_services.wallet_create(
+        owner_id=owner, currency="EUR", name="Household", shared=True
+    )
+    invitation = wallets_services.wallet_invitation_create(
+        wallet_id=wallet_id,
+        owner_id=owner,
+        contact="bob@finstack.local",
+        daily_limit=Money(5_000, "EUR"),
+    )
+    wallets_services.wallet_invitation_answer(
+        invitation_id=invitation["id"], user_id=member, accept=True
+    )
+    return wallet_id
+
+
+def money_request(requester: int) -> None:
+    """Bob asks Alice for his share of the pizza; she has not answered yet."""
+    if wallets_selectors.money_request_list(user_id=requester, direction="outgoing"):
+        return
+    wallets_services.money_request_create(
+        requester_id=requester,
+        contact="alice@finstack.local",
+        amount=Money(1_250, "EUR"),
+        note="My half of the pizza",
+    )
+
+
+def payment_needing_attention(user_id: int) -> None:
+    """A deposit the bank first failed, then reported paid: it waits for operations in the
+    admin (Payments, "needs attention"), with both of the bank's answers on its timeline."""
+    source = bank_account(user_id, ALICE_SECOND_IBAN)
+    settled(
+        payments_services.deposit_create,
+        user_id=user_id,
+        wallet_id=wallet(user_id),
+        funding_source_id=source,
+        amount=Money(3_000, "EUR"),
+        client_key="demo:deposit:late-success",
     )
 
 

@@ -1,5 +1,5 @@
 """Operators' commands: dry runs change nothing, real runs do, re-runs are no-ops, bad
-arguments fail clearly; the demo data verifies and reconciles clean."""
+arguments fail clearly; the demo data verifies, and reconciles with only its planted break."""
 
 from datetime import timedelta
 from io import StringIO
@@ -36,7 +36,9 @@ def test_bootstrap_is_idempotent_and_its_dry_run_writes_nothing():
     assert run("bootstrap") == first
 
 
-def test_seed_demo_twice_then_ledger_verify_and_reconcile_are_clean(settings):
+def test_seed_demo_twice_then_ledger_verify_and_reconcile_find_only_the_demo_break(settings):
+    from apps.payments.models import Payment
+
     with TestCase.captureOnCommitCallbacks(execute=True):
         out = run("seed_demo", "--force")
     assert "compliance@finstack.local" in out
@@ -47,10 +49,44 @@ def test_seed_demo_twice_then_ledger_verify_and_reconcile_are_clean(settings):
     assert users == 5
     assert ledger_services.verify().ok
     run_ = reports_services.reconcile(day=timezone.now().date())
-    assert run_.clean, list(run_.breaks.values("kind", "reference"))
+    # The one break is the demo's deposit the bank paid after failing it: money we hold
+    # nowhere in the books, waiting for operations.
+    stuck = Payment.objects.get(needs_attention=True)
+    assert list(run_.breaks.values_list("kind", "reference")) == [
+        ("missing_on_our_side", str(stuck.pk))
+    ]
     from apps.kyc import selectors as kyc_selectors
 
     assert kyc_selectors.cases_waiting() == 1
+
+
+def test_seed_demo_shows_a_shared_wallet_a_money_request_and_a_payment_needing_attention():
+    from apps.payments.models import Payment
+    from apps.wallets.models import MoneyRequest, WalletMember
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        run("seed_demo", "--force")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        run("seed_demo", "--force")
+    users = {u.email: u for u in get_user_model().objects.all()}
+    member = WalletMember.objects.get()
+    assert (member.wallet.owner, member.user) == (
+        users["alice@finstack.local"],
+        users["bob@finstack.local"],
+    )
+    assert (member.wallet.name, member.daily_limit) == ("Household", 5_000)
+    request = MoneyRequest.objects.get()
+    assert (request.requester, request.payer) == (
+        users["bob@finstack.local"],
+        users["alice@finstack.local"],
+    )
+    assert (request.state, request.amount) == ("pending", 1_250)
+    stuck = Payment.objects.get(needs_attention=True)
+    assert (stuck.user, stuck.amount, stuck.state) == (
+        users["alice@finstack.local"],
+        3_000,
+        "failed",
+    )
 
 
 def test_seed_demo_refuses_without_debug():
@@ -108,7 +144,11 @@ def test_dry_runs_change_nothing():
     with TestCase.captureOnCommitCallbacks(execute=True):
         run("seed_demo", "--force")
     today = timezone.now().date().isoformat()
-    assert "clean" in run("reconcile", "--date", today, "--dry-run")
+    out = StringIO()
+    with pytest.raises(SystemExit) as exit_:  # the demo's planted break
+        call_command("reconcile", "--date", today, "--dry-run", stdout=out)
+    assert exit_.value.code == 1
+    assert out.getvalue().splitlines()[-1] == f"{today}: 1 break(s)"
     assert not ReconciliationRun.objects.exists()
     AccountDay.objects.all().delete()
     assert "would rebuild" in run("reports_rebuild", "--dry-run")

@@ -11,8 +11,11 @@ from apps.kyc import services as kyc_services
 from finstack import demo
 
 CUSTOMERS = [
-    ("alice@finstack.local", "customer, tier 2, money, a bank account and some history"),
-    ("bob@finstack.local", "new customer; his KYC case waits for review"),
+    (
+        "alice@finstack.local",
+        "tier 2, money, history, a shared wallet, a deposit needing attention",
+    ),
+    ("bob@finstack.local", "member of Alice's wallet, asks her for money; KYC waits for review"),
 ]
 STAFF = [
     ("admin@finstack.local", "superuser", "superuser (everything in the admin)"),
@@ -22,7 +25,10 @@ STAFF = [
 
 
 class Command(BaseCommand):
-    help = "Create demo users, wallets, money, history and a KYC case (idempotent)."
+    help = (
+        "Create demo users, wallets (one shared), money, history, a money request, a payment "
+        "needing attention and a KYC case (idempotent)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--force", action="store_true", help="allow with DEBUG off")
@@ -47,6 +53,9 @@ class Command(BaseCommand):
             demo.opening_balance(alice, 100_000)
         # Payments call the (simulated) bank: outside the transaction, each step its own.
         demo.history(alice, bob)
+        demo.shared_wallet(alice, bob)
+        demo.money_request(bob)
+        demo.payment_needing_attention(alice)
         demo.kyc_case_waiting(bob)
         self.stdout.write(f"Demo logins (password for all: {demo.PASSWORD}):")
         for email, role in CUSTOMERS:
