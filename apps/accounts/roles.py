@@ -39,6 +39,8 @@ PERMISSIONS: dict[str, list[str]] = {
         "ledger.view_entry",
         "ledger.view_adjustment",
         "ledger.approve_adjustment",
+        "ledger.view_reversal",
+        "ledger.approve_reversal",  # the checker of a reversal operations proposed
         "wallets.change_wallet",  # freeze / unfreeze / close
         "wallets.change_walletmember",  # change or remove shared-wallet members, with a reason
         "payments.view_payment",
@@ -59,6 +61,8 @@ PERMISSIONS: dict[str, list[str]] = {
         "ledger.view_entry",
         "ledger.view_adjustment",
         "ledger.add_adjustment",
+        "ledger.view_reversal",
+        "ledger.add_reversal",  # propose; compliance approves
         "ledger.view_verificationreport",
         "core.view_outboxevent",
         "core.view_idempotencyrecord",

@@ -1,5 +1,5 @@
-"""The ledger in the back office: read-only history, maker-checker adjustments and the
-supported currencies."""
+"""The ledger in the back office: read-only history, maker-checker adjustments and reversals,
+and the supported currencies."""
 
 from decimal import Decimal
 from typing import Any
@@ -8,7 +8,9 @@ from auditlog.registry import auditlog
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from import_export.admin import ExportMixin
 
 from apps.core.admin import ReadOnlyAdmin
@@ -24,6 +26,8 @@ from apps.ledger.models import (
     Currency,
     Entry,
     Hold,
+    Reversal,
+    ReversalStatus,
     Transaction,
     VerificationReport,
 )
@@ -77,6 +81,35 @@ class TransactionAdmin(SafeExportMixin, ExportMixin, ReadOnlyAdmin):
     list_filter = ("kind", "created_at")
     search_fields = ("=id", "idempotency_key", "description")
     inlines = (EntryInline,)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if obj is None:
+            return fields
+        may_propose = request.user.has_perm("ledger.add_reversal")
+        return (*fields, "reversal_propose" if may_propose else "reversal_state")
+
+    @admin.display(description="reversal")
+    def reversal_state(self, obj: Transaction) -> str:
+        if obj.reverses_id is not None:
+            return "this transaction is a reversal"
+        reversed_by = Transaction.objects.filter(reverses_id=obj.pk).first()
+        if reversed_by is not None:
+            url = reverse("admin:ledger_transaction_change", args=[reversed_by.pk])
+            return format_html('reversed by <a href="{}">{}</a>', url, reversed_by.pk)
+        pending = obj.reversal_proposals.filter(status=ReversalStatus.PROPOSED).first()
+        if pending is not None:
+            url = reverse("admin:ledger_reversal_change", args=[pending.pk])
+            return format_html('<a href="{}">reversal proposed</a>, awaiting approval', url)
+        return "-"
+
+    @admin.display(description="reversal")
+    def reversal_propose(self, obj: Transaction) -> str:
+        state = self.reversal_state(obj)
+        if state != "-":
+            return state
+        url = reverse("admin:ledger_reversal_add")
+        return format_html('<a href="{}?transaction={}">Propose reversal</a>', url, obj.pk)
 
 
 @admin.register(Entry)
@@ -230,6 +263,136 @@ class AdjustmentAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{adjustment.pk}: {verb}.", messages.SUCCESS)
 
 
+class ReversalForm(forms.ModelForm):
+    class Meta:
+        model = Reversal
+        fields = ("transaction", "reason")
+        help_texts = {"transaction": "The id of the ledger transaction to undo."}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("transaction") is not None:
+            try:
+                services.reversal_check(transaction_id=data["transaction"].pk)
+            except DomainError as error:
+                self.add_error("transaction", error.message)
+        return data
+
+
+@admin.register(Reversal)
+class ReversalAdmin(admin.ModelAdmin):
+    """Maker-checker: one staff user proposes undoing a transaction, a different one approves
+    (and its mirror image posts) or rejects."""
+
+    form = ReversalForm
+    list_display = (
+        "id",
+        "transaction",
+        "status",
+        "reason",
+        "proposed_by",
+        "decided_by",
+        "proposed_at",
+        "reversal_transaction",
+    )
+    list_filter = ("status",)
+    search_fields = ("reason", "=id", "=transaction__id")
+    list_select_related = ("transaction", "proposed_by", "decided_by", "reversal_transaction")
+    actions = ("approve", "reject")
+    raw_id_fields = ("transaction",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ()
+        return (
+            "transaction",
+            "legs",
+            "reason",
+            "status",
+            "proposed_by",
+            "proposed_at",
+            "decided_by",
+            "decided_at",
+            "reversal_transaction",
+        )
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ("transaction", "reason")
+        return self.get_readonly_fields(request, obj)
+
+    @admin.display(description="legs the reversal posts")
+    def legs(self, obj: Reversal) -> str:
+        legs = services.reversal_legs(transaction_id=obj.transaction_id)
+        return format_html_join(
+            "",
+            "<div>{} {} {}</div>",
+            (
+                (
+                    "debit" if leg.direction == "D" else "credit",
+                    selectors.account_get(account_id=leg.account_id).code,
+                    leg.amount,
+                )
+                for leg in legs
+            ),
+        )
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as error:  # lost a race with another proposal after the form's check
+            self.message_user(request, error.message, messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:ledger_reversal_changelist"))
+
+    def save_model(self, request: HttpRequest, obj: Reversal, form: Any, change: bool) -> None:
+        obj.pk = services.reversal_propose(
+            transaction_id=obj.transaction_id, reason=obj.reason, proposed_by_id=request.user.pk
+        )
+
+    def has_approve_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("ledger.approve_reversal")
+
+    @admin.action(description="Approve and post the reversal", permissions=["approve"])
+    def approve(self, request: HttpRequest, queryset: QuerySet[Reversal]) -> None:
+        for reversal in queryset:  # a decided one is refused with a message, not skipped
+            try:
+                posting = services.reversal_approve(
+                    reversal_id=reversal.pk, approver_id=request.user.pk
+                )
+            except DomainError as error:
+                self.message_user(request, f"{reversal.pk}: {error.message}", messages.ERROR)
+            else:
+                reversal.refresh_from_db()
+                self.log_change(request, reversal, f"Approved; posted {posting.transaction_id}.")
+                self.message_user(
+                    request, f"{reversal.pk}: posted as {posting.transaction_id}.", messages.SUCCESS
+                )
+
+    @admin.action(description="Reject", permissions=["approve"])
+    def reject(self, request: HttpRequest, queryset: QuerySet[Reversal]) -> None:
+        for reversal in queryset:  # a decided one is refused with a message, not skipped
+            try:
+                services.reversal_reject(reversal_id=reversal.pk, rejected_by_id=request.user.pk)
+            except DomainError as error:
+                self.message_user(request, f"{reversal.pk}: {error.message}", messages.ERROR)
+            else:
+                reversal.refresh_from_db()
+                self.log_change(request, reversal, "Rejected.")
+                self.message_user(request, f"{reversal.pk}: rejected.", messages.SUCCESS)
+
+
 class CurrencyForm(forms.ModelForm):
     code = forms.ChoiceField(choices=[(c, c) for c in sorted(EXPONENTS)])
 
@@ -278,4 +441,5 @@ class CurrencyAdmin(admin.ModelAdmin):
 # Staff changes are logged with who, when and before/after (viewable by superusers).
 auditlog.register(Currency)
 auditlog.register(Adjustment)
+auditlog.register(Reversal)
 auditlog.register(Account, include_fields=["status"])

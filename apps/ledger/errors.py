@@ -90,4 +90,43 @@ class AdjustmentNotProposed(LedgerError):
     code, http_status, message = "adjustment_not_proposed", 409, "The adjustment is decided."
 
 
+class ReasonRequired(LedgerError):
+    code, http_status, message = "reason_required", 400, "Say why the transaction is reversed."
+
+
+class ReversalNotFound(LedgerError):
+    code, http_status, message = "reversal_not_found", 404, "No such reversal proposal."
+
+
+class ReversalPending(LedgerError):
+    code, http_status, message = (
+        "reversal_pending",
+        409,
+        "A reversal of this transaction is already proposed and awaits a decision.",
+    )
+
+
+class ReversalOfReversal(LedgerError):
+    code, http_status, message = (
+        "transaction_is_reversal",
+        409,
+        "This transaction is itself a reversal; post a new correction instead.",
+    )
+
+
+class ReversalNotProposed(LedgerError):
+    code, http_status, message = "reversal_not_proposed", 409, "The reversal is already decided."
+
+
+class ReversalRefused(LedgerError):
+    """The ledger refused the mirror posting (the money already left a wallet, an account is
+    frozen or closed, a ceiling): `details["reason"]` is the ledger's own code."""
+
+    code, http_status, message = (
+        "reversal_refused",
+        409,
+        "The ledger refused the reversal; nothing was posted and the proposal stays open.",
+    )
+
+
 BY_CODE: dict[str, type[LedgerError]] = {cls.code: cls for cls in LedgerError.__subclasses__()}

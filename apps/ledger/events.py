@@ -1,4 +1,5 @@
-"""Events the ledger publishes (written by its SQL functions into the outbox)."""
+"""Events the ledger publishes: postings and holds are written into the outbox by its SQL
+functions, a maker-checker reversal by services.py through publish()."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -48,3 +49,17 @@ class HoldVoided(Event):
     amount: int
     currency: str
     metadata: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TransactionReversed(Event):
+    """A staff reversal was approved and posted (maker-checker); the mirror posting itself is
+    announced as ledger.transaction_posted with `reverses` set."""
+
+    name = "ledger.transaction_reversed"
+    reversal_id: str
+    transaction_id: str  # the transaction undone
+    reversal_transaction_id: str  # the mirror posting
+    account_ids: list[str]  # every account the reversal moved money on
+    proposed_by_id: int
+    approved_by_id: int

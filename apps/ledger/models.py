@@ -317,6 +317,80 @@ class Adjustment(models.Model):
         return f"adjustment {self.amount} {self.currency} ({self.status})"
 
 
+class ReversalStatus(models.TextChoices):
+    PROPOSED = "proposed"
+    POSTED = "posted"
+    REJECTED = "rejected"
+
+
+REVERSAL_ONCE = "reversal_once"  # the constraint's name, which a lost race reports
+
+
+class Reversal(models.Model):
+    """Undoing a posted transaction (a mistaken transfer, a duplicate adjustment): proposed
+    by one staff user, approved by another, then posted as its mirror image (maker-checker)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    transaction = models.ForeignKey(
+        Transaction, on_delete=models.PROTECT, related_name="reversal_proposals"
+    )
+    reason = models.TextField()
+    status = models.CharField(
+        max_length=10, choices=ReversalStatus.choices, default=ReversalStatus.PROPOSED
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reversal_transaction = models.OneToOneField(
+        Transaction, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            # Rejected proposals stay as history; only one may be open or posted at a time.
+            models.UniqueConstraint(
+                fields=["transaction"],
+                condition=Q(status__in=["proposed", "posted"]),
+                name=REVERSAL_ONCE,
+            ),
+            models.CheckConstraint(condition=Q(reason__regex=r"\S"), name="reversal_reason"),
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("proposed_by")),
+                name="reversal_four_eyes",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    status="proposed",
+                    decided_by__isnull=True,
+                    decided_at__isnull=True,
+                    reversal_transaction__isnull=True,
+                )
+                | Q(
+                    status="posted",
+                    decided_by__isnull=False,
+                    decided_at__isnull=False,
+                    reversal_transaction__isnull=False,
+                )
+                | Q(
+                    status="rejected",
+                    decided_by__isnull=False,
+                    decided_at__isnull=False,
+                    reversal_transaction__isnull=True,
+                ),
+                name="reversal_decision",
+            ),
+        ]
+        permissions = [("approve_reversal", "Can approve a ledger reversal")]
+
+    def __str__(self) -> str:
+        return f"reversal of {self.transaction_id} ({self.status})"
+
+
 class Currency(models.Model):
     """A currency the platform books. A row exists once its system accounts (clearing, fees,
     suspense...) do; `enabled`: customers may open wallets and pay in. A disabled currency

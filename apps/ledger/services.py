@@ -13,13 +13,13 @@ from typing import Any, Literal
 from uuid import UUID
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connections, transaction
 from django.utils import timezone
 
 from apps.core import batch, context, db
-from apps.core.events import dispatch_after_commit
+from apps.core.events import dispatch_after_commit, publish
 from apps.core.money import Money
-from apps.ledger import chart
+from apps.ledger import chart, selectors
 from apps.ledger.errors import (  # re-exported: other apps catch them from here
     BY_CODE,
     AccountClosed,
@@ -27,17 +27,26 @@ from apps.ledger.errors import (  # re-exported: other apps catch them from here
     AdjustmentNotProposed,
     AlreadyReversed,
     BalanceCeilingExceeded,
+    BalanceRuleViolated,
     CurrencyMismatch,
     CurrencyNotSupported,
     IdempotencyKeyReused,
     InsufficientFunds,
     InvalidAmount,
     LedgerError,
+    ReasonRequired,
+    ReversalNotFound,
+    ReversalNotProposed,
+    ReversalOfReversal,
+    ReversalPending,
+    ReversalRefused,
     SameApprover,
     TransactionNotFound,
     UnbalancedTransaction,
 )
+from apps.ledger.events import TransactionReversed
 from apps.ledger.models import (
+    REVERSAL_ONCE,
     REVERSED_ONCE,
     Account,
     AccountStatus,
@@ -49,6 +58,9 @@ from apps.ledger.models import (
     Entry,
     Hold,
     HoldStatus,
+    Reversal,
+    ReversalStatus,
+    Transaction,
 )
 from apps.ledger.verification import (
     VerificationResult,
@@ -81,6 +93,20 @@ __all__ = [
     "adjustment_propose",
     "adjustment_approve",
     "adjustment_reject",
+    "reversal_check",
+    "reversal_legs",
+    "reversal_propose",
+    "reversal_approve",
+    "reversal_reject",
+    "AlreadyReversed",
+    "ReasonRequired",
+    "ReversalNotFound",
+    "ReversalNotProposed",
+    "ReversalOfReversal",
+    "ReversalPending",
+    "ReversalRefused",
+    "SameApprover",
+    "TransactionNotFound",
     "chart_ensure",
     "currency_enable",
     "currency_disable",
@@ -244,7 +270,12 @@ def transfer_post(
 
 
 def transaction_reverse(
-    *, transaction_id: UUID, idempotency_key: str, reason: str, created_by: str = ""
+    *,
+    transaction_id: UUID,
+    idempotency_key: str,
+    reason: str,
+    created_by: str = "",
+    metadata: dict[str, Any] | None = None,
 ) -> PostingResult:
     """Post the mirror image of a transaction, linked to it; at most once (a DB constraint)."""
     entries = list(
@@ -270,7 +301,7 @@ def transaction_reverse(
             "key": idempotency_key,
             "kind": "reversal",
             "description": reason,
-            "metadata": {},
+            "metadata": metadata or {},
             "reverses": str(transaction_id),
             "by": created_by,
             "legs": wire,
@@ -498,3 +529,140 @@ def adjustment_reject(*, adjustment_id: UUID, rejected_by_id: int) -> None:
     adjustment.decided_by_id = rejected_by_id
     adjustment.decided_at = timezone.now()
     adjustment.save(update_fields=["status", "decided_by", "decided_at"])
+
+
+# What the ledger refuses because of the accounts' state now, not because of the request: the
+# proposal stays open, to be approved once the money is back or rejected.
+_UNPOSTABLE = (
+    InsufficientFunds,
+    AccountFrozen,
+    AccountClosed,
+    BalanceRuleViolated,
+    BalanceCeilingExceeded,
+)
+_REVERSAL_SAME_PERSON = (
+    "A reversal must be approved or rejected by someone other than who proposed it."
+)
+
+
+def reversal_legs(*, transaction_id: UUID) -> list[Leg]:
+    """What a reversal of the transaction would post: each of its entries, mirrored."""
+    entries = selectors.transaction_get(transaction_id=transaction_id).entries
+    return [
+        Leg(account, "C" if direction == "D" else "D", amount)
+        for account, direction, amount in entries
+    ]
+
+
+def reversal_check(*, transaction_id: UUID) -> None:
+    """Refuse, as reversal_propose would, a transaction that cannot be reversed: unknown, itself
+    a reversal, already reversed, or with a reversal awaiting a decision."""
+    txn = Transaction.objects.filter(pk=transaction_id).values("reverses_id").first()
+    if txn is None:
+        raise TransactionNotFound(transaction_id=str(transaction_id))
+    if txn["reverses_id"] is not None:
+        raise ReversalOfReversal(reverses=str(txn["reverses_id"]))
+    reversed_by = (
+        Transaction.objects.filter(reverses_id=transaction_id).values_list("pk", flat=True).first()
+    )
+    if reversed_by is not None:
+        raise AlreadyReversed(reversal_transaction_id=str(reversed_by))
+    pending = (
+        Reversal.objects.filter(transaction_id=transaction_id, status=ReversalStatus.PROPOSED)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if pending is not None:
+        raise ReversalPending(reversal_id=str(pending))
+
+
+@transaction.atomic
+def reversal_propose(*, transaction_id: UUID, reason: str, proposed_by_id: int) -> UUID:
+    """The maker's step: ask for a posted transaction to be undone; nothing moves until a
+    different staff user approves."""
+    reason = reason.strip()
+    if not reason:
+        raise ReasonRequired()
+    reversal_check(transaction_id=transaction_id)
+    reversal = Reversal(transaction_id=transaction_id, reason=reason, proposed_by_id=proposed_by_id)
+    reversal.full_clean(validate_constraints=False)  # the constraints are the database's
+    try:
+        with transaction.atomic():
+            reversal.save()
+    except IntegrityError as exc:
+        if getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) == REVERSAL_ONCE:
+            raise ReversalPending() from exc  # lost a race with another proposal
+        raise
+    return reversal.pk
+
+
+def _reversal_for_update(reversal_id: UUID) -> Reversal:
+    reversal = Reversal.objects.select_for_update().filter(pk=reversal_id).first()
+    if reversal is None:
+        raise ReversalNotFound(reversal_id=str(reversal_id))
+    if reversal.status != ReversalStatus.PROPOSED:
+        raise ReversalNotProposed(status=reversal.status)
+    return reversal
+
+
+@transaction.atomic
+def reversal_approve(*, reversal_id: UUID, approver_id: int) -> PostingResult:
+    """The checker's step: a different staff user approves and the mirror image posts, once
+    (a retry finds the proposal decided, and the posting's key is the proposal's). When the
+    ledger refuses it (the money already left a wallet, an account is frozen) nothing is
+    posted and the proposal stays open."""
+    reversal = _reversal_for_update(reversal_id)
+    if reversal.proposed_by_id == approver_id:
+        raise SameApprover(_REVERSAL_SAME_PERSON)
+    try:
+        posting = transaction_reverse(
+            transaction_id=reversal.transaction_id,
+            idempotency_key=f"reversal:{reversal.pk}",
+            reason=reversal.reason,
+            created_by=f"user:{approver_id}",
+            metadata={
+                "reversal_id": str(reversal.pk),
+                "proposed_by": reversal.proposed_by_id,
+                "approved_by": approver_id,
+            },
+        )
+    except _UNPOSTABLE as exc:
+        raise ReversalRefused(
+            f"The ledger refused the reversal: {exc.message} Nothing was posted; the proposal"
+            " stays open.",
+            **{**exc.details, "reason": exc.code},
+        ) from exc
+    reversal.status = ReversalStatus.POSTED
+    reversal.decided_by_id = approver_id
+    reversal.decided_at = timezone.now()
+    reversal.reversal_transaction_id = posting.transaction_id
+    reversal.save(update_fields=["status", "decided_by", "decided_at", "reversal_transaction"])
+    accounts = (
+        Entry.objects.filter(transaction_id=posting.transaction_id)
+        .order_by("account_id")
+        .values_list("account_id", flat=True)
+        .distinct()
+    )
+    publish(
+        TransactionReversed(
+            reversal_id=str(reversal.pk),
+            transaction_id=str(reversal.transaction_id),
+            reversal_transaction_id=str(posting.transaction_id),
+            account_ids=[str(account) for account in accounts],
+            proposed_by_id=reversal.proposed_by_id,
+            approved_by_id=approver_id,
+        )
+    )
+    return posting
+
+
+@transaction.atomic
+def reversal_reject(*, reversal_id: UUID, rejected_by_id: int) -> None:
+    """Close a proposal without posting; the transaction may be proposed for reversal again."""
+    reversal = _reversal_for_update(reversal_id)
+    if reversal.proposed_by_id == rejected_by_id:
+        raise SameApprover(_REVERSAL_SAME_PERSON)
+    reversal.status = ReversalStatus.REJECTED
+    reversal.decided_by_id = rejected_by_id
+    reversal.decided_at = timezone.now()
+    reversal.save(update_fields=["status", "decided_by", "decided_at"])
