@@ -58,7 +58,10 @@ def singleton(name: str) -> Iterator[bool]:
             (held,) = cursor.fetchone()
         yield held
     finally:
-        holder.close()  # ends the transaction, and with it the lock
+        try:
+            holder.rollback()  # answered once the lock is gone: the next run finds it free
+        finally:
+            holder.close()  # a dead connection ends the transaction, and the lock, anyway
 
 
 def delivery_count(*, task_id: str, task: str, retries: int) -> int:
