@@ -184,7 +184,9 @@ def wallet_set_status(
     """Freeze, unfreeze or close, with the reason kept; the ledger account follows."""
     if not reason.strip():
         raise ValidationError({"reason": ["A reason is required."]})
-    wallet = Wallet.objects.select_for_update().filter(pk=wallet_id).first()
+    # NO KEY: a transfer being posted to this wallet holds its shard locks and then checks
+    # its foreign key on this row; a full row lock here would deadlock the two.
+    wallet = Wallet.objects.select_for_update(no_key=True).filter(pk=wallet_id).first()
     if wallet is None:
         raise WalletNotFound()
     if wallet.status == status:

@@ -122,12 +122,19 @@ BEGIN
       EXIT WHEN r.d = 'END';
       IF r.s IS NULL THEN PERFORM ledger_fail('account_not_found'); END IF;
       SELECT bl.posted_debits, bl.posted_credits, bl.pending_debits, bl.pending_credits,
-             bl.seq, bl.head_hash, ac.id, ac.code, ac.currency, ac.status, ac.rule, bl.shard
+             bl.seq, bl.head_hash, bl.account_id AS id, bl.shard,
+             NULL::text AS code, NULL::text AS currency, NULL::text AS status,
+             NULL::text AS rule
         INTO b
-        FROM ledger_balance bl JOIN ledger_account ac ON ac.id = bl.account_id
+        FROM ledger_balance bl
         WHERE bl.account_id = r.a AND bl.shard = r.s
-        FOR UPDATE OF bl;
+        FOR UPDATE;
       IF NOT FOUND THEN PERFORM ledger_fail('account_not_found'); END IF;
+      -- Read after the lock, in a statement of its own: a join in the locking statement
+      -- would keep the account as it was before the wait, and a posting queued behind a
+      -- freeze or a closure would pass it (the status changes under these shard locks).
+      SELECT ac.code, ac.currency, ac.status, ac.rule INTO b.code, b.currency, b.status, b.rule
+        FROM ledger_account ac WHERE ac.id = r.a;
       cur_a := r.a; cur_s := r.s; pd := 0; pc := 0; qd := 0; qc := 0; ceiling := NULL;
       n_seq := b.seq; head := b.head_hash; bal := b.posted_credits - b.posted_debits;
     END IF;

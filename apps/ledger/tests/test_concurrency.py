@@ -223,3 +223,43 @@ def test_two_reversals_racing_under_different_keys_reverse_once():
     assert selectors.account_balance(account_id=alice).posted.amount == 500
     assert selectors.account_balance(account_id=bob).posted.amount == 0
     assert conservation_holds()
+
+
+@pytest.mark.parametrize(
+    ("status", "refusal", "debit_from"),
+    [("frozen", errors.AccountFrozen, "target"), ("closed", errors.AccountClosed, "other")],
+)
+def test_a_posting_queued_behind_a_status_change_sees_the_new_status(status, refusal, debit_from):
+    """A posting that waited on the shard lock of an account being frozen (or closed) is
+    judged on the status committed while it waited, not on the one it saw before."""
+    target, other = open_wallet_account(funded=500), open_wallet_account(funded=500)
+    changed, release = threading.Event(), threading.Event()
+
+    def change():
+        with transaction.atomic():
+            services.account_set_status(account_id=target, status=status)
+            changed.set()
+            assert release.wait(10)
+        return "changed"
+
+    def post():
+        assert changed.wait(10)
+        threading.Timer(0.5, release.set).start()  # commits while the posting waits on it
+        debit, credit = (target, other) if debit_from == "target" else (other, target)
+        try:
+            services.transfer_post(
+                debit_account_id=debit,
+                credit_account_id=credit,
+                amount=Money(100, "EUR"),
+                idempotency_key=f"queued-{status}",
+            )
+        except refusal:
+            return "refused"
+        return "posted"
+
+    results, failures = run_threads(2, lambda n: (change, post)[n]())
+    assert failures == []
+    assert results == ["changed", "refused"]
+    assert selectors.account_balance(account_id=target).posted.amount == 500
+    assert selectors.account_balance(account_id=other).posted.amount == 500
+    assert conservation_holds()
