@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from apps.accounts.views import jwks
 from apps.core import health
 from apps.core.api.views import not_found
 from finstack import metrics
@@ -10,6 +11,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),
+    path(".well-known/jwks.json", jwks, name="jwks"),
     path("admin/", admin.site.urls),
     # Customers' sign-up, login, tokens, 2FA and sessions (allauth headless, JSON).
     path("_allauth/", include("allauth.headless.urls")),

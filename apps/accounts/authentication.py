@@ -14,13 +14,12 @@ from typing import Any
 
 from allauth.account.internal.userkit import str_to_user_id
 from allauth.headless.contrib.rest_framework.authentication import JWTTokenAuthentication
-from allauth.headless.tokens.strategies.jwt import internal
 from allauth.usersessions.models import UserSession
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed
 
-from apps.accounts import sessions
+from apps.accounts import sessions, token_keys
 
 TOUCH_EVERY = timedelta(seconds=60)
 # Sessions this process touched lately (monotonic time): most requests then skip the UPDATE.
@@ -30,7 +29,7 @@ _touched: dict[str, float] = {}
 class JWTAuthentication(JWTTokenAuthentication):
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
         user, payload = self._validated(key)
-        session_key = internal.session_key_from_sid(payload["sid"])
+        session_key = token_keys.session_key_from_sid(payload["sid"])
         tick = time.monotonic()
         if tick - _touched.get(session_key, -1e9) < TOUCH_EVERY.total_seconds():
             return user, payload
@@ -46,7 +45,7 @@ class JWTAuthentication(JWTTokenAuthentication):
 
     @staticmethod
     def _validated(key: str) -> tuple[Any, dict[str, Any]]:
-        payload = internal.decode_token(key, "access")
+        payload = token_keys.decode_token(key, "access")
         if payload is None:
             raise AuthenticationFailed("Invalid token.")
         try:
@@ -54,8 +53,8 @@ class JWTAuthentication(JWTTokenAuthentication):
         except ValidationError as error:
             raise AuthenticationFailed("Invalid token.") from error
         with sessions.loading_user(user_id):
-            session = internal.get_token_session(payload)
-            user = internal.validate_token_user(payload, session) if session else None
+            session = token_keys.token_session(payload)
+            user = token_keys.token_user(payload, session) if session else None
         if user is None:
             raise AuthenticationFailed("Invalid token.")
         return user, payload

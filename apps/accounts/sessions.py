@@ -39,6 +39,17 @@ def loading_user(user_id: int) -> Iterator[None]:
 
 
 class SessionStore(db.SessionStore):
+    # Set on the login session behind mobile tokens (apps.accounts.token_keys).
+    keeps_key = False
+
+    def cycle_key(self) -> None:
+        """Django cycles the key of a session whose password hash a SECRET_KEY_FALLBACKS
+        secret verified. Mobile tokens name the key, so a login session behind them keeps it
+        (a new key would log the app out) and stores the new hash at once
+        (`token_keys.token_user`). Logins still cycle: their session never has `keeps_key`."""
+        if not self.keeps_key:
+            super().cycle_key()
+
     def _get_session_from_db(self) -> Any:
         model = self.model
         alias = router.db_for_read(model)

@@ -1,4 +1,5 @@
-"""allauth's JWT strategy plus refresh-token reuse detection.
+"""allauth's JWT strategy, verifying with every key in `token_keys` (a key rotation logs
+nobody out), plus refresh-token reuse detection.
 
 A refresh token is single use (rotation). When one that is genuine and unexpired comes back
 after it was rotated, either the client or a thief holds a copy: the whole token family (the
@@ -8,21 +9,53 @@ login session behind it) is ended, as the OAuth 2.0 security best current practi
 from __future__ import annotations
 
 import logging
+import time
+from typing import Any
 
+from allauth.core.internal.httpkit import get_authorization_credential
+from allauth.headless import app_settings
 from allauth.headless.tokens.strategies.jwt import JWTTokenStrategy, internal
 from allauth.usersessions.models import UserSession
+from django.http import HttpRequest
+
+from apps.accounts import token_keys
 
 logger = logging.getLogger(__name__)
 
 
 class TokenStrategy(JWTTokenStrategy):
+    def get_session_token(self, request: HttpRequest) -> str | None:
+        token = super(JWTTokenStrategy, self).get_session_token(request)  # X-Session-Token
+        if token:
+            return token
+        payload = self._get_access_token(request)
+        return token_keys.session_key_from_sid(payload["sid"]) if payload else None
+
+    def _get_access_token(self, request: HttpRequest) -> dict[str, Any] | None:
+        credential = get_authorization_credential(
+            request, app_settings.JWT_AUTHORIZATION_HEADER_SCHEME
+        )
+        payload = token_keys.decode_token(credential, "access") if credential else None
+        session = token_keys.token_session(payload) if payload else None
+        if session is None or token_keys.token_user(payload, session) is None:
+            return None
+        return payload
+
     def refresh_token(self, refresh_token: str) -> tuple[str, str] | None:
-        tokens = super().refresh_token(refresh_token)
-        if tokens is None:
-            payload = internal.decode_token(refresh_token, "refresh")
-            session = internal.get_token_session(payload) if payload else None
-            if session is not None and session.session_key:
+        payload = token_keys.decode_token(refresh_token, "refresh")
+        session = token_keys.token_session(payload) if payload else None
+        if session is None:
+            return None
+        user = internal.validate_token_user(payload, session)
+        expires = internal.get_refresh_token_state(session).get(payload["jti"])
+        if user is None or expires is None or expires <= time.time():
+            if session.session_key:
                 logger.warning("refresh token reused; ending session of user %s", payload["sub"])
                 session.delete()
                 UserSession.objects.filter(session_key=session.session_key).delete()
-        return tokens
+            return None
+        access = internal.create_access_token(user, session, self.get_claims(user))
+        internal.invalidate_refresh_token(session, payload)  # single use (rotation)
+        refresh = internal.create_refresh_token(user, session)
+        session.save()
+        return access, refresh

@@ -5,6 +5,8 @@ from datetime import timedelta
 
 import environ
 
+from finstack.settings.keys import pem_blocks
+
 env = environ.FileAwareEnv()
 
 AUTHENTICATION_BACKENDS = [
@@ -20,6 +22,9 @@ HEADLESS_SERVE_SPECIFICATION = True  # its spec is merged into /api/schema/
 HEADLESS_TOKEN_STRATEGY = "apps.accounts.tokens.TokenStrategy"  # noqa: S105 - a class path
 HEADLESS_JWT_ALGORITHM = "RS256"
 HEADLESS_JWT_PRIVATE_KEY = env("JWT_PRIVATE_KEY")  # or JWT_PRIVATE_KEY_FILE (a file secret)
+# Keys that signed tokens still in use: they verify until retired, never sign (PEM blocks,
+# private or public, several in one value or file; apps.accounts.token_keys).
+JWT_PREVIOUS_KEYS = pem_blocks(env("JWT_PREVIOUS_KEYS", default=""))
 HEADLESS_JWT_ACCESS_TOKEN_EXPIRES_IN = env.int("JWT_ACCESS_TOKEN_SECONDS", default=300)
 HEADLESS_JWT_REFRESH_TOKEN_EXPIRES_IN = env.int("JWT_REFRESH_TOKEN_SECONDS", default=30 * 86400)
 HEADLESS_JWT_ROTATE_REFRESH_TOKEN = True

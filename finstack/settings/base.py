@@ -14,6 +14,9 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 env = environ.FileAwareEnv()
 
 SECRET_KEY = env("SECRET_KEY")
+# Earlier keys, one per line (SECRET_KEY_FALLBACKS_FILE for a secret file): they still read
+# sessions, signed values, mobile tokens' session ids and KYC PII while a rotation settles.
+SECRET_KEY_FALLBACKS = env("SECRET_KEY_FALLBACKS", default="").split()
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

@@ -4,6 +4,7 @@ Celery) signs with the same key. Production gives its keys through the environme
 import base64
 import hashlib
 import os
+import re
 from pathlib import Path
 
 
@@ -31,3 +32,8 @@ def fernet_key_from(secret: str) -> str:
     """A Fernet key derived from a development secret (never used in production)."""
     digest = hashlib.sha256(f"finstack-mfa:{secret}".encode()).digest()
     return base64.urlsafe_b64encode(digest).decode()
+
+
+def pem_blocks(text: str) -> list[str]:
+    """The PEM blocks in `text` (one environment variable or secret file may hold several)."""
+    return re.findall(r"-----BEGIN [A-Z ]+-----.+?-----END [A-Z ]+-----", text or "", re.S)

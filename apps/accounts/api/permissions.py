@@ -6,7 +6,6 @@ import time
 from typing import Any
 
 from allauth.account.authentication import get_authentication_records
-from allauth.headless.tokens.strategies.jwt import internal
 from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
@@ -14,7 +13,7 @@ from django.http import HttpRequest
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from apps.accounts import selectors
+from apps.accounts import selectors, token_keys
 
 
 class MfaRequired(PermissionDenied):
@@ -30,7 +29,7 @@ class ReauthenticationRequired(PermissionDenied):
 def token_session_request(request: Any) -> HttpRequest | None:
     """A request whose session is the login session behind the JWT access token."""
     payload = request.auth if isinstance(request.auth, dict) else None
-    session = internal.get_token_session(payload) if payload else None
+    session = token_keys.token_session(payload) if payload else None
     if session is None:
         return None
     carrier = HttpRequest()

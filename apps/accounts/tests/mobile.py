@@ -89,11 +89,12 @@ def access_token(user: Any, session_owner: Any = None) -> str:
 def age_login(app: MobileClient, seconds: int) -> None:
     """Make the app's last authentication `seconds` older (time passing, without sleeping)."""
     from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
-    from allauth.headless.tokens.strategies.jwt import internal
     from django.contrib.sessions.backends.db import SessionStore
 
-    payload = internal.decode_token(app.access, "access")
-    session = SessionStore(internal.session_key_from_sid(payload["sid"]))
+    from apps.accounts import token_keys
+
+    payload = token_keys.decode_token(app.access, "access")
+    session = SessionStore(token_keys.session_key_from_sid(payload["sid"]))
     records = session[AUTHENTICATION_METHODS_SESSION_KEY]
     session[AUTHENTICATION_METHODS_SESSION_KEY] = [{**r, "at": r["at"] - seconds} for r in records]
     session.save()
