@@ -29,7 +29,7 @@ class SimulatedVendor:
         return f"sim_applicant_{case_id}"
 
     def parse_webhook(self, *, body: bytes, headers: dict[str, str]) -> dict:
-        signing.verify(body, headers.get("Finstack-Signature", ""), secret("simulated"))
+        signing.verify(body, headers.get("Finstack-Signature", ""), verifying_secrets("simulated"))
         data = json.loads(body)
         if data.get("result") not in ("GREEN", "RED"):
             raise ValueError("unknown result")
@@ -38,6 +38,11 @@ class SimulatedVendor:
 
 def secret(name: str) -> str:
     return settings.KYC_WEBHOOK_SECRETS[name]
+
+
+def verifying_secrets(name: str) -> list[str]:
+    """The secret in use, then the one being rotated out (both verify during the overlap)."""
+    return [secret(name), *settings.KYC_WEBHOOK_PREVIOUS_SECRETS.get(name, [])]
 
 
 def simulated_result(case_id: str, last_name: str) -> tuple[bytes, dict[str, str]]:

@@ -366,6 +366,10 @@ KYC_SCREENING_THRESHOLD = 88  # rapidfuzz token_sort_ratio from which a name is 
 KYC_PROVIDERS = {"simulated": "apps.kyc.providers.SimulatedVendor"}
 KYC_PROVIDER = env("KYC_PROVIDER", default="simulated")
 KYC_WEBHOOK_SECRETS = {"simulated": env("KYC_SIMULATED_WEBHOOK_SECRET", default="kyc-dev-only")}
+# Secrets being rotated out, one per line: they still verify until removed.
+KYC_WEBHOOK_PREVIOUS_SECRETS = {
+    "simulated": env("KYC_SIMULATED_WEBHOOK_PREVIOUS_SECRETS", default="").split()
+}
 KYC_SIMULATED_AUTO_CALLBACK = env.bool("KYC_SIMULATED_AUTO_CALLBACK", default=True)
 KYC_SIMULATED_DELAY = 5
 # Where the simulated vendor and bank call us back: this process's own address from a
@@ -413,6 +417,10 @@ CELERY_BEAT_SCHEDULE |= {
 PAYMENTS_PROVIDERS = {"simulated": "apps.payments.providers.simulated.SimulatedProvider"}
 PAYMENTS_WEBHOOK_SECRETS = {
     "simulated": env("PAYMENTS_SIMULATED_WEBHOOK_SECRET", default="whsec-simulated-dev-only"),
+}
+# Secrets being rotated out, one per line: they still verify until removed.
+PAYMENTS_WEBHOOK_PREVIOUS_SECRETS = {
+    "simulated": env("PAYMENTS_SIMULATED_WEBHOOK_PREVIOUS_SECRETS", default="").split()
 }
 # The simulated bank calls back this many seconds after a request, at this URL.
 PAYMENTS_SIMULATED_AUTO_CALLBACK = env.bool("PAYMENTS_SIMULATED_AUTO_CALLBACK", default=True)

@@ -108,7 +108,7 @@ class SimulatedProvider:
         ]
 
     def parse_webhook(self, *, body: bytes, headers: dict[str, str]) -> WebhookEvent:
-        signing.verify(body, headers.get("Finstack-Signature", ""), secret())
+        signing.verify(body, headers.get("Finstack-Signature", ""), verifying_secrets())
         data = json.loads(body)
         return WebhookEvent(
             event_id=data["id"],
@@ -121,6 +121,11 @@ class SimulatedProvider:
 
 def secret() -> str:
     return settings.PAYMENTS_WEBHOOK_SECRETS[NAME]
+
+
+def verifying_secrets() -> list[str]:
+    """The secret in use, then the one being rotated out (both verify during the overlap)."""
+    return [secret(), *settings.PAYMENTS_WEBHOOK_PREVIOUS_SECRETS.get(NAME, [])]
 
 
 def callbacks(payment_id: str) -> list[tuple[bytes, dict[str, str]]]:

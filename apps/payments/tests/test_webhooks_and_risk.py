@@ -84,6 +84,32 @@ def test_a_replayed_event_id_is_acknowledged_without_effect(pending_deposit):
     assert balance(wallet) == (1_000, 1_000)
 
 
+def test_a_webhook_secret_rotation_accepts_both_secrets_for_the_overlap(pending_deposit, settings):
+    """The provider may still sign with the old secret (or send one v1 per secret, as Stripe
+    does) while the new one is rolled out; once the old one is removed it is refused."""
+    from django.test import TestCase
+
+    payment_id, wallet = pending_deposit
+    old = simulated.secret()
+    settings.PAYMENTS_WEBHOOK_SECRETS = {"simulated": "whsec_the_new_one"}
+    settings.PAYMENTS_WEBHOOK_PREVIOUS_SECRETS = {"simulated": [old]}
+    body = event(payment_id, event_id="evt_old")
+    both = signing.sign(body, old) + "," + signing.sign(body, "whsec_the_new_one").split(",")[1]
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert post(body, signing.sign(body, old)).status_code == 200
+        assert post(body, both).json() == {"received": True, "duplicate": True}
+    assert balance(wallet) == (1_000, 1_000)
+
+    settings.PAYMENTS_WEBHOOK_PREVIOUS_SECRETS = {"simulated": []}
+    late = event(payment_id, event_id="evt_late")
+    refused = post(late, signing.sign(late, old))
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "webhook_rejected"
+    assert post(late, signing.sign(late, "whsec_the_new_one")).status_code == 200
+    assert WebhookEvent.objects.count() == 2
+    assert balance(wallet) == (1_000, 1_000)
+
+
 def test_an_unknown_provider_is_refused():
     response = Client().post("/api/v1/webhooks/nobank", data=b"{}", content_type="application/json")
     assert response.status_code == 400
