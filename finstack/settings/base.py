@@ -193,7 +193,14 @@ CELERY_BEAT_SCHEDULE = {
     "core.outbox_sweep": {"task": "core.outbox_sweep", "schedule": 15.0},
     "core.idempotency_cleanup": {"task": "core.idempotency_cleanup", "schedule": 3600.0},
     "core.deliveries_cleanup": {"task": "core.deliveries_cleanup", "schedule": 86400.0},
+    "core.outbox_prune": {"task": "core.outbox_prune", "schedule": 60.0},
 }
+# Outbox events dispatched longer ago than this are deleted with their handler claims
+# (apps.core.retention); until then outbox_replay can send them again. A run deletes at most
+# BATCHES_PER_RUN statements of BATCH rows (20,000 a minute, ~330 events/s sustained).
+OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=30)
+OUTBOX_RETENTION_BATCH = env.int("OUTBOX_RETENTION_BATCH", default=5_000)
+OUTBOX_RETENTION_BATCHES_PER_RUN = env.int("OUTBOX_RETENTION_BATCHES_PER_RUN", default=4)
 # A record a beat job failed on (apps.core.batch) is tried again no sooner than this.
 BATCH_RETRY_AFTER_SECONDS = env.int("BATCH_RETRY_AFTER_SECONDS", default=3600)
 # After commit, outbox events go to the broker from a relay thread in batches ("background"),
