@@ -411,7 +411,16 @@ NOTIFICATIONS_RETRY_BASE_SECONDS = env.int("NOTIFICATIONS_RETRY_BASE_SECONDS", d
 NOTIFICATIONS_LARGE_AMOUNT = {"EUR": 100_000, "USD": 100_000, "GBP": 100_000}
 CELERY_BEAT_SCHEDULE |= {
     "notifications.requeue": {"task": "notifications.requeue", "schedule": 60.0},
+    "notifications.deliveries_prune": {
+        "task": "notifications.deliveries_prune",
+        "schedule": crontab(minute=45),
+    },
 }
+# Sent and failed deliveries (e-mail, SMS, push copies and their attempt logs) are deleted
+# after this many days; in-app notifications (the inbox) are kept. Longer than
+# OUTBOX_RETENTION_DAYS: a delivery's uniqueness per event dedupes replays of that event.
+NOTIFICATIONS_DELIVERY_RETENTION_DAYS = env.int("NOTIFICATIONS_DELIVERY_RETENTION_DAYS", default=90)
+NOTIFICATIONS_DELIVERY_PRUNE_BATCHES_PER_RUN = 20  # of 5,000 rows, hourly
 
 # --- Payments -----------------------------------------------------------------------------------
 PAYMENTS_PROVIDERS = {"simulated": "apps.payments.providers.simulated.SimulatedProvider"}
