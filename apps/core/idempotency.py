@@ -33,6 +33,7 @@ from rest_framework.response import Response
 from apps.core.api.parsers import JSONParser
 from apps.core.errors import Conflict, DomainError
 from apps.core.models import IdempotencyRecord
+from apps.core.retention import delete_in_batches
 
 HEADER = "Idempotency-Key"
 _VALID_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -177,8 +178,16 @@ def _replay(user_id: int, key: str, endpoint: str, digest: str, body: Any) -> Re
     )
 
 
-def idempotency_cleanup() -> int:
-    """Delete records past their time to live; returns how many."""
+# Through idempotency_created_idx, a batch at a time (apps.core.retention): a backlog is
+# deleted by many short statements, not one that locks it all in one long transaction.
+IDEMPOTENCY_CLEANUP_SQL = """
+    DELETE FROM core_idempotencyrecord WHERE id IN (
+        SELECT id FROM core_idempotencyrecord WHERE created_at < %(cutoff)s
+        LIMIT %(batch)s FOR UPDATE SKIP LOCKED)
+"""
+
+
+def idempotency_cleanup(*, batch: int = 5_000) -> int:
+    """Delete every record past its time to live, `batch` rows a statement; returns how many."""
     cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS)
-    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
-    return deleted
+    return delete_in_batches(IDEMPOTENCY_CLEANUP_SQL, {"cutoff": cutoff}, batch=batch, batches=None)

@@ -8,8 +8,9 @@ from apps.core.ids import uuid7
 class OutboxEvent(models.Model):
     """A domain event written in the same transaction as the change it describes.
 
-    Rows are kept as an audit trail; `dispatched_at` is set once the event's handler tasks are
-    on the broker. The sweeper re-dispatches rows left undispatched (a crash after commit).
+    Rows are kept OUTBOX_RETENTION_DAYS after `dispatched_at`, which is set once the event's
+    handler tasks are on the broker (apps.core.retention prunes them; the ledger's audit trail
+    is its own entries and hash chains). The sweeper re-dispatches rows left undispatched (a crash after commit).
     """
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)

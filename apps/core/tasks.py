@@ -43,3 +43,10 @@ def deliveries_cleanup(self: Task) -> None:
     from apps.core import deliveries
 
     deliveries.dead_letters_cleanup()
+
+
+@shared_task(name="core.outbox_prune", bind=True, acks_late=True, ignore_result=True)
+def outbox_prune(self: Task) -> None:
+    from apps.core import retention
+
+    retention.outbox_prune()

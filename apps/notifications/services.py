@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts import selectors as accounts_selectors
-from apps.core import batch
+from apps.core import batch, retention
 from apps.notifications import channels, selectors
 from apps.notifications.catalog import CATEGORIES, CHANNELS, EMAIL, IN_APP, KINDS, PUSH, SMS
 from apps.notifications.errors import DeviceNotFound, NotificationNotFound, PreferenceLocked
@@ -224,6 +224,35 @@ def deliveries_requeue() -> int:
 
 
 REQUEUE_JOB = "notifications.requeue"
+
+# Sent and failed deliveries (the copy of an e-mail, SMS or push that went out, and its
+# attempt log) are support's record ("I never got the e-mail"), not the customer's: the
+# customer's in-app inbox is Notification, which is never pruned. A delivery still queued,
+# sending or retrying is never touched. Found through delivery_status (status, channel);
+# attempts go in the same statement (their foreign key has no ON DELETE in the database).
+DELIVERIES_PRUNE_SQL = """
+    WITH doomed AS (
+        SELECT id FROM notifications_delivery
+        WHERE status IN ('sent', 'failed') AND updated_at < %(cutoff)s
+        LIMIT %(batch)s
+        FOR UPDATE SKIP LOCKED
+    ), attempts AS (
+        DELETE FROM notifications_deliveryattempt a USING doomed WHERE a.delivery_id = doomed.id
+    )
+    DELETE FROM notifications_delivery d USING doomed WHERE d.id = doomed.id
+"""
+
+
+def deliveries_prune(*, batch: int = 5_000, batches: int | None = None) -> int:
+    """Beat job: delete deliveries finished more than NOTIFICATIONS_DELIVERY_RETENTION_DAYS
+    ago with their attempt logs, in bounded batches (apps.core.retention); returns how many."""
+    cutoff = timezone.now() - timedelta(days=settings.NOTIFICATIONS_DELIVERY_RETENTION_DAYS)
+    return retention.delete_in_batches(
+        DELIVERIES_PRUNE_SQL,
+        {"cutoff": cutoff},
+        batch=batch,
+        batches=batches or settings.NOTIFICATIONS_DELIVERY_PRUNE_BATCHES_PER_RUN,
+    )
 
 
 @transaction.atomic

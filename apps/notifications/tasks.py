@@ -26,3 +26,8 @@ def deliver(self: Task, delivery_id: str) -> None:
 @shared_task(name="notifications.requeue", bind=True, acks_late=True, ignore_result=True)
 def requeue(self: Task) -> None:
     services.deliveries_requeue()
+
+
+@shared_task(name="notifications.deliveries_prune", bind=True, acks_late=True, ignore_result=True)
+def deliveries_prune(self: Task) -> None:
+    services.deliveries_prune()

@@ -196,7 +196,14 @@ CELERY_BEAT_SCHEDULE = {
     "core.outbox_sweep": {"task": "core.outbox_sweep", "schedule": 15.0},
     "core.idempotency_cleanup": {"task": "core.idempotency_cleanup", "schedule": 3600.0},
     "core.deliveries_cleanup": {"task": "core.deliveries_cleanup", "schedule": 86400.0},
+    "core.outbox_prune": {"task": "core.outbox_prune", "schedule": 60.0},
 }
+# Outbox events dispatched longer ago than this are deleted with their handler claims
+# (apps.core.retention); until then outbox_replay can send them again. A run deletes at most
+# BATCHES_PER_RUN statements of BATCH rows (20,000 a minute, ~330 events/s sustained).
+OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=30)
+OUTBOX_RETENTION_BATCH = env.int("OUTBOX_RETENTION_BATCH", default=5_000)
+OUTBOX_RETENTION_BATCHES_PER_RUN = env.int("OUTBOX_RETENTION_BATCHES_PER_RUN", default=4)
 # A record a beat job failed on (apps.core.batch) is tried again no sooner than this.
 BATCH_RETRY_AFTER_SECONDS = env.int("BATCH_RETRY_AFTER_SECONDS", default=3600)
 # After commit, outbox events go to the broker from a relay thread in batches ("background"),
@@ -411,7 +418,16 @@ NOTIFICATIONS_RETRY_BASE_SECONDS = env.int("NOTIFICATIONS_RETRY_BASE_SECONDS", d
 NOTIFICATIONS_LARGE_AMOUNT = {"EUR": 100_000, "USD": 100_000, "GBP": 100_000}
 CELERY_BEAT_SCHEDULE |= {
     "notifications.requeue": {"task": "notifications.requeue", "schedule": 60.0},
+    "notifications.deliveries_prune": {
+        "task": "notifications.deliveries_prune",
+        "schedule": crontab(minute=45),
+    },
 }
+# Sent and failed deliveries (e-mail, SMS, push copies and their attempt logs) are deleted
+# after this many days; in-app notifications (the inbox) are kept. Longer than
+# OUTBOX_RETENTION_DAYS: a delivery's uniqueness per event dedupes replays of that event.
+NOTIFICATIONS_DELIVERY_RETENTION_DAYS = env.int("NOTIFICATIONS_DELIVERY_RETENTION_DAYS", default=90)
+NOTIFICATIONS_DELIVERY_PRUNE_BATCHES_PER_RUN = 20  # of 5,000 rows, hourly
 
 # --- Payments -----------------------------------------------------------------------------------
 PAYMENTS_PROVIDERS = {"simulated": "apps.payments.providers.simulated.SimulatedProvider"}
