@@ -10,7 +10,8 @@ class OutboxEvent(models.Model):
 
     Rows are kept OUTBOX_RETENTION_DAYS after `dispatched_at`, which is set once the event's
     handler tasks are on the broker (apps.core.retention prunes them; the ledger's audit trail
-    is its own entries and hash chains). The sweeper re-dispatches rows left undispatched (a crash after commit).
+    is its own entries and hash chains). The sweeper re-dispatches rows left undispatched (a
+    crash after commit).
     """
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
