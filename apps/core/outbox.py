@@ -7,6 +7,7 @@ import time
 from datetime import timedelta
 from uuid import UUID
 
+from amqp.exceptions import AMQPError, MessageNacked
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -41,7 +42,10 @@ def dispatch(event_id: UUID | str, event_type: str) -> bool:
     try:
         for handler in handlers:
             handle_event.apply_async((str(event_id), handler), retry=False)
-    except (KombuError, RedisError, OSError) as exc:
+    # RabbitMQ: a refused or timed-out connection is a KombuError, but a broker that closes the
+    # channel or connection (a queue declared otherwise, a nack under publisher confirms, a
+    # forced close) raises py-amqp's own errors.
+    except (KombuError, RedisError, OSError, AMQPError, MessageNacked) as exc:
         _broker_down_until = time.monotonic() + BREAKER_SECONDS
         log.warning(
             "outbox: broker unavailable, %s %s left for the sweeper: %s", event_type, event_id, exc

@@ -10,6 +10,8 @@ from urllib.parse import unquote
 import environ
 from celery.schedules import crontab
 
+from finstack.settings import broker
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 env = environ.FileAwareEnv()
 
@@ -161,18 +163,24 @@ SESSION_ENGINE = "apps.accounts.sessions"  # the database backend, loading cheap
 # --- Celery (money work: late acks, re-queue on worker loss, one message at a time) -----------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    # Must stay above the longest task, or Redis re-delivers a task that is still running.
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
-    "socket_connect_timeout": 1,
-    "socket_timeout": 5,
-    # A producer (an after-commit outbox send) gives up at once when Redis is away instead of
-    # retrying for seconds inside a request: the outbox sweeper re-sends later.
-    "max_retries": 1,
-    "interval_start": 0,
-    "interval_step": 0.2,
-    "interval_max": 0.5,
-}
+if broker.is_amqp(CELERY_BROKER_URL):
+    # RabbitMQ, for production (docs/runbooks/scaling-out.md, "Broker"): replicated, durable
+    # quorum queues and publisher confirms. Celery sees the quorum queues and turns global QoS
+    # off (worker_detect_quorum_queues); the prefetch of one below stays per consumer.
+    CELERY_BROKER_TRANSPORT_OPTIONS = broker.amqp_transport_options()
+    CELERY_TASK_QUEUES = tuple(broker.quorum_queue(name) for name in broker.QUEUES)
+    CELERY_TASK_DEFAULT_QUEUE_TYPE = "quorum"
+    CELERY_TASK_DEFAULT_EXCHANGE_TYPE = "topic"
+    # A queue not listed (a test run's own, a worker's `-Q` of another name) is declared the
+    # same way, never as a classic queue.
+    CELERY_TASK_CREATE_MISSING_QUEUE_TYPE = "quorum"
+    CELERY_TASK_CREATE_MISSING_QUEUE_EXCHANGE_TYPE = "topic"
+else:
+    # Redis, the default for a laptop: it keeps queued messages only as long as its own
+    # persistence does.
+    CELERY_BROKER_TRANSPORT_OPTIONS = broker.redis_transport_options(
+        visibility_timeout=env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+    )
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

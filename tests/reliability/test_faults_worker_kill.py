@@ -2,9 +2,10 @@
 hold (the step task starts), during the provider call (the bank has booked the payout, our
 process dies before it hears the answer) and before settling (the bank's callback is being
 processed). Either only the pool child dies (task_reject_on_worker_lost re-queues at once) or
-the whole worker (the message comes back after the broker's visibility timeout, 10 s for the
-test worker). After a restart, with the recovery job running as beat would, the saga
-finishes within 30 s: money held until then only, paid out once, the ledger clean."""
+the whole worker: on Valkey the message comes back after the visibility timeout (10 s for the
+test worker), on RabbitMQ (a quorum queue) as soon as the dead worker's connection closes.
+After a restart, with the recovery job running as beat would, the saga finishes within 30 s
+on either broker: money held until then only, paid out once, the ledger clean."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from apps.ledger import services as ledger_services
 from apps.payments import services
 from apps.payments.models import TERMINAL, Payment, SimulatedBankPayment
 from apps.payments.tests.factories import balance, bank_account, bank_answers, customer
-from tests.reliability.faults import arm, figure, fired, lines, wait_for
+from tests.reliability.faults import BROKERS, arm, figure, fired, lines, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
 
@@ -41,7 +42,8 @@ def clearing() -> int:
 
 @pytest.mark.parametrize("kill", ["pool_child", "whole_worker"])
 @pytest.mark.parametrize("point", list(POINTS))
-def test_a_saga_killed_mid_way_finishes_once(point, kill, fault_worker, fault_dir):
+@pytest.mark.parametrize("fault_server", BROKERS, indirect=True)
+def test_a_saga_killed_mid_way_finishes_once(point, kill, fault_worker, fault_dir, fault_server):
     user, wallet = customer(funds=50_000)
     source = bank_account(user)
     arm(fault_dir, POINTS[point], "kill" if kill == "pool_child" else "hang")
@@ -79,7 +81,8 @@ def test_a_saga_killed_mid_way_finishes_once(point, kill, fault_worker, fault_di
         return False
 
     assert wait_for(finished, timeout=30, step=0.5), fault_worker.log.read_text()[-3000:]
-    figure(f"{point}/{kill}", "seconds_to_recovery", round(time.monotonic() - stopped_at, 1))
+    case = f"{fault_server.kind}/{point}/{kill}"
+    figure(case, "seconds_to_recovery", round(time.monotonic() - stopped_at, 1))
     payment = Payment.objects.get(pk=payment_id)
     assert (payment.state, payment.failure_code) == ("succeeded", "")
     assert balance(wallet) == (40_000, 40_000)  # the hold became the payout: nothing held
@@ -88,7 +91,7 @@ def test_a_saga_killed_mid_way_finishes_once(point, kill, fault_worker, fault_di
     )
     [booked] = SimulatedBankPayment.objects.filter(kind="payout")  # paid out once
     assert (booked.payment_id, booked.amount, booked.state) == (payment.pk, 10_000, "succeeded")
-    figure(f"{point}/{kill}", "payout_calls", len(lines(fault_dir / "payout.calls")))
+    figure(case, "payout_calls", len(lines(fault_dir / "payout.calls")))
     assert clearing() == -10_000
     assert OutboxEvent.objects.filter(type="payments.payment_succeeded").count() == 1
     assert ledger_services.verify().ok

@@ -1,10 +1,13 @@
 """The Celery app a fault test's worker subprocess runs (`celery -A tests.reliability.worker`).
 
-The project's app and settings, pointed at the test's own broker (a Valkey server the test
-started) and queue, tasks really queued (not eager), and Redis transport options that bring
-a dead worker's unacknowledged message back within seconds: visibility_timeout=10,
-unacked_restore_interval=1, unacked_restore_throttle=1 (production keeps its hour). Adds the
-fault point inside the simulated bank's payout (the outside world) and a poison task.
+The project's app and settings, pointed at the test's broker (a Valkey server the test
+started, or RabbitMQ) and queue, tasks really queued (not eager). The settings pick the
+broker's options from CELERY_BROKER_URL (finstack.settings.base): on RabbitMQ the test's queue
+is declared a quorum queue, and a dead worker's unacknowledged message comes back as soon as
+its connection closes. On Redis, transport options bring it back within seconds:
+visibility_timeout=10, unacked_restore_interval=1, unacked_restore_throttle=1 (production
+keeps its hour). Adds the fault point inside the simulated bank's payout (the outside world)
+and a poison task.
 """
 
 import os
@@ -20,6 +23,7 @@ from apps.core import faults  # noqa: E402
 from apps.core.deliveries import GuardedTask  # noqa: E402
 from apps.payments.providers.simulated import SimulatedProvider  # noqa: E402
 from finstack.celery import app  # noqa: E402
+from finstack.settings import broker  # noqa: E402
 
 FAST_RESTORE = {
     "visibility_timeout": 10,
@@ -31,8 +35,9 @@ app.conf.update(
     task_always_eager=False,
     broker_url=os.environ["FAULTS_BROKER"],
     task_default_queue=os.environ["FAULTS_QUEUE"],
-    broker_transport_options={**app.conf.broker_transport_options, **FAST_RESTORE},
 )
+if not broker.is_amqp(os.environ["FAULTS_BROKER"]):
+    app.conf.broker_transport_options = {**app.conf.broker_transport_options, **FAST_RESTORE}
 
 _real_payout = SimulatedProvider.payout
 
