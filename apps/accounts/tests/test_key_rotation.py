@@ -9,15 +9,21 @@ from pathlib import Path
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from django.test import override_settings
 
 from apps.accounts import token_keys
 from apps.accounts.tests.mobile import MobileClient
-from finstack.secrets import SECRETS
 
 pytestmark = pytest.mark.django_db
 
-new_rsa_pem = SECRETS["jwt_private_key"][1]
+
+def new_rsa_pem() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
 
 
 @pytest.fixture
