@@ -109,7 +109,10 @@ def send(batch: list[tuple[UUID | str, str]]) -> bool:
                 (subscribed,), retry=False, argsrepr=f"({len(subscribed)} events)", kwargsrepr=""
             )
         # str: the ledger hands over ids as its SQL returned them, publish() as UUIDs.
-        outbox.mark_dispatched([str(pk) for pk, _ in batch])
+        outbox.mark_dispatched(
+            [str(pk) for pk, _ in batch],
+            unsubscribed=[str(pk) for pk, kind in batch if kind not in wanted],
+        )
     except (KombuError, RedisError, OSError) as exc:
         log.warning("outbox relay: %d events left for the sweeper: %s", len(batch), exc)
         return False
