@@ -296,3 +296,18 @@ def _rows_read(node: dict) -> int:
     own = examined * node.get("Actual Loops", 1) if "Scan" in node["Node Type"] else 0
     own = own if node.get("Relation Name") == "core_outboxevent" else 0
     return own + sum(_rows_read(child) for child in node.get("Plans", []))
+
+
+@pytest.mark.django_db
+def test_relay_settles_the_events_nobody_listens_to_in_its_marking_statement():
+    from apps.core import relay
+
+    with transaction.atomic():
+        quiet = publish(NobodyListens(note="q"))
+        heard = publish(SomethingHappened(label="heard"))
+    assert relay.send([(quiet, NobodyListens.name), (heard, SomethingHappened.name)])
+    rows = {row.pk: row for row in OutboxEvent.objects.all()}
+    assert rows[quiet].dispatched_at is not None
+    assert rows[quiet].settled_at is not None
+    assert rows[heard].dispatched_at is not None
+    assert rows[heard].settled_at is None  # settled by the check once its handlers ran
