@@ -147,21 +147,36 @@ def redispatch_due(*, now: datetime, batch: int) -> QuerySet[OutboxEvent, tuple[
     )
 
 
-def redispatch(*, batch: int = 200) -> int:
+def redispatch(*, batch: int = 500, budget_seconds: float = 10.0) -> int:
     """Re-send the handlers that have not run of events dispatched OUTBOX_REDISPATCH_AFTER_SECONDS
     ago (their message was lost after it reached the broker); returns how many tasks were sent.
 
     Reads only unsettled rows (partial index `outbox_unsettled_idx`). A row whose handlers all
     ran, or whose missing handlers were dead-lettered (for a person, not re-sent), is settled;
     one re-sent OUTBOX_REDISPATCH_MAX times already is given up on: settled, `gave_up_at` set,
-    `last_error` naming the handlers that never ran, logged at ERROR."""
+    `last_error` naming the handlers that never ran, logged at ERROR.
+
+    Every dispatched event passes here once, so one run takes batch after batch while full
+    ones come (for up to `budget_seconds`, inside the 15 s beat interval): the check keeps
+    pace with the rate events are written, not one batch per tick."""
+    deadline = time.monotonic() + budget_seconds
+    sent = 0
+    while True:
+        claimed, batch_sent = _redispatch_batch(batch)
+        sent += batch_sent
+        if claimed < batch or time.monotonic() >= deadline:
+            return sent
+
+
+def _redispatch_batch(batch: int) -> tuple[int, int]:
+    """One claimed batch of the check: (rows claimed, tasks sent)."""
     from apps.core.tasks import handle_event
 
     now = timezone.now()
     with transaction.atomic():
         claimed = list(redispatch_due(now=now, batch=batch))
         if not claimed:
-            return 0
+            return 0, 0
         ids = [pk for pk, _, _ in claimed]
         ran: dict[str, set[str]] = {}
         for event_id, handler in ProcessedEvent.objects.filter(event_id__in=ids).values_list(
@@ -206,9 +221,9 @@ def redispatch(*, batch: int = 200) -> int:
             OutboxEvent.objects.filter(pk__in=left).update(
                 redispatches=F("redispatches") - 1, next_attempt_at=now, last_error=str(exc)[:2000]
             )
-            break
+            return 0, sent  # no further batch this run: the next sweep tries again
         log.warning("outbox: re-dispatched %s to %s (its message was lost)", pk, ", ".join(missing))
-    return sent
+    return len(claimed), sent
 
 
 def given_up_recently(*, hours: int = 24) -> int:
