@@ -311,3 +311,18 @@ def test_relay_settles_the_events_nobody_listens_to_in_its_marking_statement():
     assert rows[quiet].settled_at is not None
     assert rows[heard].dispatched_at is not None
     assert rows[heard].settled_at is None  # settled by the check once its handlers ran
+
+
+@pytest.mark.django_db
+def test_broker_down_during_re_dispatch_keeps_the_count_and_the_row_for_the_next_sweep(
+    broker_down,
+):
+    event_id = dispatched_event("unlucky")
+    age_dispatched()
+    assert outbox.redispatch() == 0
+    row = OutboxEvent.objects.get(pk=event_id)
+    assert row.redispatches == 0
+    assert row.settled_at is None
+    assert row.last_error != ""
+    assert row.next_attempt_at <= timezone.now()  # due again at the next sweep
+    assert seen == []
