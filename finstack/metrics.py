@@ -55,6 +55,11 @@ class FinstackCollector:
             "Age of the oldest undispatched event",
             value=lag["oldest_seconds"],
         )
+        yield GaugeMetricFamily(
+            "finstack_outbox_given_up_events",
+            "Events given up on in the last 24 h: handlers that never ran after every re-dispatch",
+            value=outbox.given_up_recently(),
+        )
         dead = GaugeMetricFamily(
             "finstack_dead_letters",
             "Task messages parked (poison) or failed for good",

@@ -11,7 +11,11 @@ class OutboxEvent(models.Model):
     Rows are kept OUTBOX_RETENTION_DAYS after `dispatched_at`, which is set once the event's
     handler tasks are on the broker (apps.core.retention prunes them; the ledger's audit trail
     is its own entries and hash chains). The sweeper re-dispatches rows left undispatched (a
-    crash after commit).
+    crash after commit), and re-sends the handlers of a dispatched row that have not run
+    OUTBOX_REDISPATCH_AFTER_SECONDS later (a message lost by the broker). `settled_at` is set
+    once every handler has run (or was dead-lettered, or at once for an event nobody
+    subscribes to); `gave_up_at` too when OUTBOX_REDISPATCH_MAX re-sends did not make them
+    run, `last_error` naming them.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
@@ -23,6 +27,9 @@ class OutboxEvent(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     last_error = models.TextField(blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+    redispatches = models.PositiveIntegerField(default=0, db_default=0)  # raw SQL inserts too
+    gave_up_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -33,6 +40,18 @@ class OutboxEvent(models.Model):
                 fields=["next_attempt_at"],
                 name="outbox_undispatched_idx",
                 condition=models.Q(dispatched_at__isnull=True),
+            ),
+            # Only rows still waiting for a handler: the re-dispatch check never reads the
+            # settled history.
+            models.Index(
+                fields=["dispatched_at"],
+                name="outbox_unsettled_idx",
+                condition=models.Q(dispatched_at__isnull=False, settled_at__isnull=True),
+            ),
+            models.Index(
+                fields=["gave_up_at"],
+                name="outbox_gave_up_idx",
+                condition=models.Q(gave_up_at__isnull=False),
             ),
         ]
 

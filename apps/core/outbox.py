@@ -1,22 +1,25 @@
-"""Outbox delivery: dispatch after commit, sweep what a crash left behind, run each handler once."""
+"""Outbox delivery: dispatch after commit, sweep what a crash left behind, re-send handlers whose
+message the broker lost after dispatch, run each handler once."""
 
 from __future__ import annotations
 
 import logging
 import time
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from amqp.exceptions import AMQPError, MessageNacked
+from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from kombu.exceptions import KombuError
 from redis import RedisError
 
 from apps.core import context
 from apps.core.events import decode, handlers_for
-from apps.core.models import OutboxEvent
+from apps.core.models import DeadLetter, OutboxEvent, ProcessedEvent
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +30,16 @@ MAX_BACKOFF_SECONDS = 300
 # attempt costs a connect timeout, and requests must not pay it. The sweeper catches up.
 BREAKER_SECONDS = 30.0
 _broker_down_until = 0.0
+
+
+# What a send raises when the broker is away or refuses it. RabbitMQ: a refused or timed-out
+# connection is a KombuError, but a broker that closes the channel or connection (a queue
+# declared otherwise, a nack under publisher confirms, a forced close) raises py-amqp's own.
+BROKER_ERRORS = (KombuError, RedisError, OSError, AMQPError, MessageNacked)
+# Under publisher confirms, a RabbitMQ that blocks publishers (a memory or disk alarm) would
+# hold a send for ever; past this it counts as failed (socket.timeout) and the row waits for
+# the sweeper. Redis ignores it.
+CONFIRM_TIMEOUT_SECONDS = 2.0
 
 
 def dispatch(event_id: UUID | str, event_type: str) -> bool:
@@ -41,11 +54,10 @@ def dispatch(event_id: UUID | str, event_type: str) -> bool:
 
     try:
         for handler in handlers:
-            handle_event.apply_async((str(event_id), handler), retry=False)
-    # RabbitMQ: a refused or timed-out connection is a KombuError, but a broker that closes the
-    # channel or connection (a queue declared otherwise, a nack under publisher confirms, a
-    # forced close) raises py-amqp's own errors.
-    except (KombuError, RedisError, OSError, AMQPError, MessageNacked) as exc:
+            handle_event.apply_async(
+                (str(event_id), handler), retry=False, confirm_timeout=CONFIRM_TIMEOUT_SECONDS
+            )
+    except BROKER_ERRORS as exc:
         _broker_down_until = time.monotonic() + BREAKER_SECONDS
         log.warning(
             "outbox: broker unavailable, %s %s left for the sweeper: %s", event_type, event_id, exc
@@ -61,23 +73,31 @@ def dispatch(event_id: UUID | str, event_type: str) -> bool:
 # instead (hashed against the batch, or ANDed with `id = ANY(...)`), costed from statistics
 # that see it nearly empty: in a backlog, the relays' marking statements ate a core (50 ms a
 # batch with 80,000 rows waiting). A row marked twice (relay and sweeper both sent it) keeps
-# its first time.
+# its first time. An event nobody subscribes to is settled in the same statement, so that it
+# never enters the re-dispatch check.
 MARK_DISPATCHED_SQL = (
     "WITH async_commit AS (SELECT set_config('synchronous_commit',"
     " CASE WHEN %s THEN 'off' ELSE current_setting('synchronous_commit') END, true))"
-    " UPDATE core_outboxevent o SET dispatched_at = coalesce(o.dispatched_at, now())"
+    " UPDATE core_outboxevent o SET dispatched_at = coalesce(o.dispatched_at, now()),"
+    " settled_at = CASE WHEN o.id = ANY(%s::uuid[]) THEN coalesce(o.settled_at, now())"
+    " ELSE o.settled_at END"
     " FROM async_commit, unnest(%s::uuid[]) AS batch(id)"
     " WHERE o.id = batch.id"
 )
 
 
-def mark_dispatched(event_ids: list[UUID] | list[str]) -> None:
+def mark_dispatched(
+    event_ids: list[UUID] | list[str], *, unsubscribed: Sequence[UUID | str] = ()
+) -> None:
     """One statement. The mark only spares the sweeper a re-send (handlers dedupe anyway), so
     on its own it need not wait for the WAL flush: asynchronous commit keeps it off the
     caller's latency. Inside a caller's transaction it leaves that transaction's commit as it
-    was."""
+    was. `unsubscribed` (a subset, events without handlers) are settled too."""
     with connection.cursor() as cursor:
-        cursor.execute(MARK_DISPATCHED_SQL, [not connection.in_atomic_block, list(event_ids)])
+        cursor.execute(
+            MARK_DISPATCHED_SQL,
+            [not connection.in_atomic_block, [str(pk) for pk in unsubscribed], list(event_ids)],
+        )
 
 
 def _note_failure(event_id: UUID | str, exc: BaseException) -> None:
@@ -109,9 +129,122 @@ def sweep(*, batch: int = 200) -> int:
         )
     silent = [pk for pk, event_type in claimed if not handlers_for(event_type)]
     if silent:
-        mark_dispatched(silent)
+        mark_dispatched(silent, unsubscribed=silent)
     # The broker is called only after the claim has committed.
     return sum(dispatch(pk, t) for pk, t in claimed if handlers_for(t))
+
+
+def redispatch_after() -> timedelta:
+    # Above the handler retry horizon (apps.core.tasks: 8 retries, 2^n s apart, ~510 s), so a
+    # handler still retrying is not re-sent; a re-send would be harmless anyway.
+    return timedelta(seconds=getattr(settings, "OUTBOX_REDISPATCH_AFTER_SECONDS", 900))
+
+
+def redispatch_max() -> int:
+    return int(getattr(settings, "OUTBOX_REDISPATCH_MAX", 3))
+
+
+def redispatch_due(*, now: datetime, batch: int) -> QuerySet[OutboxEvent, tuple[UUID, str, int]]:
+    """The claim of `redispatch`: (id, type, re-dispatches) of unsettled rows due for a check,
+    oldest dispatch first, read from the partial index `outbox_unsettled_idx`."""
+    return (
+        OutboxEvent.objects.select_for_update(skip_locked=True)
+        .filter(
+            dispatched_at__isnull=False,
+            settled_at__isnull=True,
+            dispatched_at__lte=now - redispatch_after(),
+            next_attempt_at__lte=now,  # a re-sent row waits its own delay again
+        )
+        .order_by("dispatched_at")
+        .values_list("pk", "type", "redispatches")[:batch]
+    )
+
+
+def redispatch(*, batch: int = 500, budget_seconds: float = 10.0) -> int:
+    """Re-send the handlers that have not run of events dispatched OUTBOX_REDISPATCH_AFTER_SECONDS
+    ago (their message was lost after it reached the broker); returns how many tasks were sent.
+
+    Reads only unsettled rows (partial index `outbox_unsettled_idx`). A row whose handlers all
+    ran, or whose missing handlers were dead-lettered (for a person, not re-sent), is settled;
+    one re-sent OUTBOX_REDISPATCH_MAX times already is given up on: settled, `gave_up_at` set,
+    `last_error` naming the handlers that never ran, logged at ERROR.
+
+    Every dispatched event passes here once, so one run takes batch after batch while full
+    ones come (for up to `budget_seconds`, inside the 15 s beat interval): the check keeps
+    pace with the rate events are written, not one batch per tick."""
+    deadline = time.monotonic() + budget_seconds
+    sent = 0
+    while True:
+        claimed, batch_sent = _redispatch_batch(batch)
+        sent += batch_sent
+        if claimed < batch or time.monotonic() >= deadline:
+            return sent
+
+
+def _redispatch_batch(batch: int) -> tuple[int, int]:
+    """One claimed batch of the check: (rows claimed, tasks sent)."""
+    from apps.core.tasks import handle_event
+
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = list(redispatch_due(now=now, batch=batch))
+        if not claimed:
+            return 0, 0
+        ids = [pk for pk, _, _ in claimed]
+        ran: dict[str, set[str]] = {}
+        for event_id, handler in ProcessedEvent.objects.filter(event_id__in=ids).values_list(
+            "event_id", "handler"
+        ):
+            ran.setdefault(str(event_id), set()).add(handler)
+        # A dead letter of core.handle_event records args [event_id, handler].
+        for args in DeadLetter.objects.filter(
+            task=handle_event.name, args__0__in=[str(pk) for pk in ids]
+        ).values_list("args", flat=True):
+            if isinstance(args, list) and len(args) == 2:
+                ran.setdefault(str(args[0]), set()).add(str(args[1]))
+        settled: list[UUID] = []
+        resend: list[tuple[UUID, list[str]]] = []
+        for pk, event_type, count in claimed:
+            missing = sorted(set(handlers_for(event_type)) - ran.get(str(pk), set()))
+            if not missing:
+                settled.append(pk)
+            elif count >= redispatch_max():
+                error = f"never ran after {count} re-dispatches: {', '.join(missing)}"
+                OutboxEvent.objects.filter(pk=pk).update(
+                    settled_at=now, gave_up_at=now, last_error=error
+                )
+                log.error("outbox: gave up on %s %s: %s", event_type, pk, error)
+            else:
+                resend.append((pk, missing))
+        OutboxEvent.objects.filter(pk__in=settled).update(settled_at=now)
+        OutboxEvent.objects.filter(pk__in=[pk for pk, _ in resend]).update(
+            redispatches=F("redispatches") + 1, next_attempt_at=now + redispatch_after()
+        )
+    # The broker is called only after the claim has committed.
+    sent = 0
+    for position, (pk, missing) in enumerate(resend):
+        try:
+            for handler in missing:
+                handle_event.apply_async(
+                    (str(pk), handler), retry=False, confirm_timeout=CONFIRM_TIMEOUT_SECONDS
+                )
+                sent += 1
+        except BROKER_ERRORS as exc:
+            left = [row_id for row_id, _ in resend[position:]]
+            log.warning("outbox: broker unavailable, %d re-dispatches left: %s", len(left), exc)
+            # Not re-sends that happened: tried again at the next sweep, the count as it was.
+            OutboxEvent.objects.filter(pk__in=left).update(
+                redispatches=F("redispatches") - 1, next_attempt_at=now, last_error=str(exc)[:2000]
+            )
+            return 0, sent  # no further batch this run: the next sweep tries again
+        log.warning("outbox: re-dispatched %s to %s (its message was lost)", pk, ", ".join(missing))
+    return len(claimed), sent
+
+
+def given_up_recently(*, hours: int = 24) -> int:
+    """Events given up on in the last `hours` (the /metrics gauge; partial index)."""
+    since = timezone.now() - timedelta(hours=hours)
+    return OutboxEvent.objects.filter(gave_up_at__gte=since).count()
 
 
 def handle(event_id: UUID, handler_name: str) -> bool:

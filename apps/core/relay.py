@@ -24,8 +24,6 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import connection, connections
-from kombu.exceptions import KombuError
-from redis import RedisError
 
 from apps.core import outbox
 from apps.core.events import handlers_for
@@ -106,11 +104,18 @@ def send(batch: list[tuple[UUID | str, str]]) -> bool:
 
             # A summary, not celery's saferepr of every id: that was a quarter of a batch's CPU.
             dispatch_events.apply_async(
-                (subscribed,), retry=False, argsrepr=f"({len(subscribed)} events)", kwargsrepr=""
+                (subscribed,),
+                retry=False,
+                confirm_timeout=outbox.CONFIRM_TIMEOUT_SECONDS,
+                argsrepr=f"({len(subscribed)} events)",
+                kwargsrepr="",
             )
         # str: the ledger hands over ids as its SQL returned them, publish() as UUIDs.
-        outbox.mark_dispatched([str(pk) for pk, _ in batch])
-    except (KombuError, RedisError, OSError) as exc:
+        outbox.mark_dispatched(
+            [str(pk) for pk, _ in batch],
+            unsubscribed=[str(pk) for pk, kind in batch if kind not in wanted],
+        )
+    except outbox.BROKER_ERRORS as exc:
         log.warning("outbox relay: %d events left for the sweeper: %s", len(batch), exc)
         return False
     except Exception:

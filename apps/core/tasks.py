@@ -21,6 +21,7 @@ def handle_event(self: Task, event_id: str, handler: str) -> None:
 @shared_task(name="core.outbox_sweep", bind=True, acks_late=True, ignore_result=True)
 def outbox_sweep(self: Task) -> None:
     outbox.sweep()
+    outbox.redispatch()
 
 
 @shared_task(name="core.idempotency_cleanup", bind=True, acks_late=True, ignore_result=True)

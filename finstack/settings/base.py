@@ -217,6 +217,11 @@ BATCH_RETRY_AFTER_SECONDS = env.int("BATCH_RETRY_AFTER_SECONDS", default=3600)
 # After commit, outbox events go to the broker from a relay thread in batches ("background"),
 # or from the committing thread ("inline": tests, so eager tasks run before the caller returns).
 OUTBOX_DISPATCH = env("OUTBOX_DISPATCH", default="background")
+# A dispatched event whose handlers have not all run this long after (its message was lost by
+# the broker) has the missing ones re-sent by the sweeper, at most OUTBOX_REDISPATCH_MAX times
+# (0: never), then is given up on (logged, /metrics). Above the handler retry horizon (~510 s).
+OUTBOX_REDISPATCH_AFTER_SECONDS = env.int("OUTBOX_REDISPATCH_AFTER_SECONDS", default=900)
+OUTBOX_REDISPATCH_MAX = env.int("OUTBOX_REDISPATCH_MAX", default=3)
 # Idempotency-Key records live at least this long (Stripe keeps them 24 hours).
 IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
 # A request still "in flight" after this long is taken to have died; a retry may take over.

@@ -30,7 +30,7 @@ def _insert(count: int, *, dispatched: bool) -> None:
 def _rows_read_to_mark(sql: str, ids: list) -> int:
     """Rows the statement's scans of the outbox table returned, over all their loops."""
     with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, [False, ids])
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, [False, [], ids])
         plan = cursor.fetchone()[0]
     plan = json.loads(plan) if isinstance(plan, str) else plan
 
