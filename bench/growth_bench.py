@@ -34,6 +34,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from ledger_bench import django_setup  # bench/ itself: these run as scripts
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/finstack_growth_bench"
 
@@ -80,27 +82,6 @@ END $$;
 """
 
 TABLES = ["ledger_entry", "ledger_transaction", "core_outboxevent", "ledger_balance"]
-
-
-def django_setup(url: str) -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ["DATABASE_URL"] = url
-    # Production settings: no DEBUG query log, as a deployment runs.
-    os.environ["DJANGO_SETTINGS_MODULE"] = "finstack.settings.production"
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret")
-    from finstack.settings.keys import dev_rsa_private_key, fernet_key_from
-
-    os.environ.setdefault(
-        "JWT_PRIVATE_KEY", dev_rsa_private_key(ROOT / ".data" / "bench-jwt-private.pem")
-    )
-    os.environ.setdefault("MFA_ENCRYPTION_KEYS", fernet_key_from("bench"))
-    os.environ.setdefault("METRICS_TOKEN", "bench")
-    os.environ.setdefault("PAYMENTS_SIMULATED_WEBHOOK_SECRET", "bench-payments")
-    os.environ.setdefault("KYC_SIMULATED_WEBHOOK_SECRET", "bench-kyc")
-    os.environ["LOG_LEVEL"] = "WARNING"
-    import django
-
-    django.setup()
 
 
 def admin_url(url: str) -> str:
