@@ -2,6 +2,7 @@
 refuses to change (a poison record for the beat jobs' tests)."""
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -45,3 +46,13 @@ def database_refuses_changes(table: str, pk: Any) -> None:
             f"CREATE TRIGGER test_refuse_{table} BEFORE UPDATE OR DELETE ON {table}"  # noqa: S608
             f" FOR EACH ROW WHEN (OLD.id::text = '{pk}') EXECUTE FUNCTION test_refuse_row()"
         )
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 15.0) -> bool:
+    """Poll `predicate` until it is true or `timeout` seconds pass; its last answer."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return bool(predicate())

@@ -17,6 +17,7 @@ from apps.core import deliveries, outbox
 from apps.core.events import Event, handlers_for, publish
 from apps.core.models import DeadLetter, OutboxEvent, ProcessedEvent
 from apps.core.tasks import outbox_sweep
+from apps.core.testing import wait_for
 from apps.core.tests.events import SomethingHappened, seen
 from finstack.celery import app
 
@@ -29,15 +30,6 @@ class NobodyListens(Event):
 
 FIRST = "apps.core.tests.events.on_something_happened"
 SECOND = "apps.core.tests.events.on_something_happened_too"
-
-
-def wait_for(predicate, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return bool(predicate())
 
 
 def age_dispatched(minutes: int = 20) -> None:

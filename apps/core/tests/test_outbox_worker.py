@@ -9,6 +9,7 @@ from django.db import transaction
 from apps.core import outbox
 from apps.core.events import publish
 from apps.core.models import OutboxEvent, ProcessedEvent
+from apps.core.testing import wait_for
 from apps.core.tests.events import SomethingHappened, failures_left, seen
 from finstack.celery import app
 
@@ -23,15 +24,6 @@ def worker(redis_server):
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
         yield
     app.conf.task_always_eager = True
-
-
-def wait_for(predicate, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_event_travels_through_redis_to_a_worker(worker):
