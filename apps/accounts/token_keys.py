@@ -42,7 +42,6 @@ class VerifyingKey:
     kid: str
     key: rsa.RSAPublicKey
     jwk: dict[str, Any]
-    signing: bool
 
 
 def _public(pem: str) -> rsa.RSAPublicKey:
@@ -64,7 +63,7 @@ def _keys(current: str, previous: tuple[str, ...]) -> dict[str, VerifyingKey]:
         jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(public))
         kid = jwkkit.jwk_thumbprint(jwk)
         jwk.update({"kid": kid, "use": "sig", "alg": ALGORITHM})
-        found.setdefault(kid, VerifyingKey(kid, public, jwk, signing=pem == current))
+        found.setdefault(kid, VerifyingKey(kid, public, jwk))
     return found
 
 

@@ -55,7 +55,9 @@ class TokenStrategy(JWTTokenStrategy):
                 UserSession.objects.filter(session_key=session.session_key).delete()
             return None
         access = internal.create_access_token(user, session, self.get_claims(user))
-        internal.invalidate_refresh_token(session, payload)  # single use (rotation)
-        refresh = internal.create_refresh_token(user, session)
+        refresh = refresh_token
+        if app_settings.JWT_ROTATE_REFRESH_TOKEN:  # single use, as allauth's strategy does
+            internal.invalidate_refresh_token(session, payload)
+            refresh = internal.create_refresh_token(user, session)
         session.save()
         return access, refresh
