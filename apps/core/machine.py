@@ -15,7 +15,6 @@ SCOPES: dict[str, str] = {
     "ledger:read": "Read ledger accounts, balances, entries, transactions and holds",
     "ledger:write": "Open ledger accounts, post and reverse transactions, place holds",
     "ledger:all_accounts": "Reach every ledger account (wallets', system), not only the key's own",
-    "events:read": "Read the domain event feed",
     "webhooks:read": "List webhook endpoints and their deliveries",
     "webhooks:write": "Register, change, rotate and replay webhook endpoints",
 }
