@@ -1,7 +1,8 @@
 """The project's URLs plus the API benchmark's yardsticks, used only by bench/api_bench.py
 through ROOT_URLCONF:
 
-- `bench/bare`: a bare DRF endpoint, one indexed SELECT, no authentication (the issue's).
+- `bench/bare`: a bare DRF endpoint, one indexed SELECT, no authentication (the target's
+  yardstick).
 - `bench/authenticated`: the same SELECT behind what every money POST passes first: the API's
   JWT authentication, permission and throttles (the `money` scope), with the transfer's body.
 - `bench/idempotent`: that, plus `@idempotent` and the transfer's input validation, and no

@@ -188,10 +188,9 @@ class CpuSplit(threading.Thread):
 
 def settle(url: str, *, vacuum: bool = True) -> None:
     """A checkpoint before every measurement (and for our cases a VACUUM ANALYZE), so that no
-    checkpoint or autovacuum left over lands on one case's few seconds (one run swung from
-    2,158/s to 2,485/s for the same code). The baseline is not vacuumed: a VACUUM of its tables
-    while still empty plans its foreign-key checks as sequential scans (2,060/s against
-    5,400/s)."""
+    checkpoint or autovacuum left over lands on one case's few seconds. The baseline is not
+    vacuumed: a VACUUM of its tables while still empty plans its foreign-key checks as
+    sequential scans (both measured in docs/performance.md)."""
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:

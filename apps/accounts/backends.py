@@ -1,11 +1,11 @@
 """The login backend: allauth's, with the per-request user load written out.
 
 Every authenticated request loads its user by id (Django's session check): the ORM's query
-compilation cost more CPU than the query itself (0.80 against 0.37 ms a load on our machines).
+compilation cost more CPU than the query itself (docs/performance.md).
 The JWT check reads the user with its session in one statement (`apps.accounts.sessions`)
 and hands the row over through `preload`.
-A login session names its backend: sessions made under allauth's own ended when this one took
-its place in AUTHENTICATION_BACKENDS (their users logged in again, once).
+A login session names its backend: a session made under another backend than this one is not
+accepted, and its user logs in again.
 """
 
 from __future__ import annotations

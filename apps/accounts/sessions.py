@@ -1,8 +1,8 @@
 """Django's database sessions, with the per-request load written out.
 
 Every request of a mobile client reads its login session (the JWT's stateful check): the
-ORM's query compilation cost more CPU than the query itself (0.73 against 0.26 ms a load on
-our machines). Same table and rows as Django's database backend.
+ORM's query compilation cost more CPU than the query itself (docs/performance.md). Same
+table and rows as Django's database backend.
 
 Inside `loading_user(user_id)` (the JWT check, which knows the user from the token) the same
 statement also reads that user's row, and the login backend takes it from there instead of a

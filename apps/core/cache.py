@@ -1,7 +1,7 @@
 """Django's Redis cache with one redis client per connection pool, not one per call.
 
 Django builds a new `redis.Redis` for every cache read and write, and building one (its
-response callbacks) cost about 0.25 ms: a P2P transfer's three throttles paid it six times.
+response callbacks) costs more than the command: a P2P transfer's throttles paid it six times.
 A client is safe to share between threads (each command checks a connection out of the
 pool) and after a fork (the pool notices the new process)."""
 

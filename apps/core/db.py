@@ -1,14 +1,15 @@
 """One statement straight through libpq, for the ledger's posting calls.
 
 A posting is one call of a PostgreSQL function, and its client's CPU competes with PostgreSQL
-for the same cores. Django's cursor and psycopg's Python-level execute cost that call 60-170
-us of CPU on our machines; libpq's PQexecParams does the same round trip (blocking, with the
-GIL released) for a fraction of it. Everything Django's cursor does around a statement is kept:
-the health check, the broken-transaction check, error wrapping (Django's exceptions with the
-driver's as `__cause__`) and the execute wrappers (request metrics count this statement). It
-falls back to Django's cursor where that does more: when statements are logged (DEBUG, a test's
-query capture), and when psycopg has a transaction still to begin (Django's atomic block
-before its first statement: psycopg sends BEGIN with the next statement it runs itself).
+for the same cores. Django's cursor and psycopg's Python-level execute cost that call more
+CPU than the round trip itself (docs/performance.md); libpq's PQexecParams does the same round
+trip (blocking, with the GIL released) for a fraction of it. Everything Django's cursor does
+around a statement is kept: the health check, the broken-transaction check, error wrapping
+(Django's exceptions with the driver's as `__cause__`) and the execute wrappers (request
+metrics count this statement). It falls back to Django's cursor where that does more: when
+statements are logged (DEBUG, a test's query capture), and when psycopg has a transaction still
+to begin (Django's atomic block before its first statement: psycopg sends BEGIN with the next
+statement it runs itself).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def scalar(query: str, param: str, connection: BaseDatabaseWrapper | None = None
     """Run `query`, which has one `%s`, with `param`; the first row's first column, as text.
     `connection`: the default database's, if the caller has looked it up already."""
     # The connection looked up once: each attribute read through `django.db.connection`
-    # looks it up again in a thread-and-task local (4 us each here, eight of them a call).
+    # looks it up again in a thread-and-task local, eight of them a call.
     if connection is None:
         connection = connections[DEFAULT_DB_ALIAS]
     connection.close_if_health_check_failed()

@@ -3,8 +3,7 @@ ledger transactions and holds, outbox events, P2P transfers.
 
 A random (version 4) primary key puts every insert on a random leaf of its B-tree: after each
 checkpoint almost every insert writes a full page image to the WAL, and a large index stops
-fitting in memory. Measured on the ledger posting at 300,000 transactions: 9.5-17.4 kB of WAL
-and 0.68-0.73 ms of backend CPU a posting with random ids, 5.5 kB and 0.63-0.66 ms with these.
+fitting in memory (measured on the ledger posting: docs/performance.md).
 SQL makes the same ids with core_uuid7() (migration core 0004)."""
 
 from __future__ import annotations

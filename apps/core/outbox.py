@@ -71,10 +71,10 @@ def dispatch(event_id: UUID | str, event_type: str) -> bool:
 # Keyed on the batch's ids alone, so that the only plan is a primary-key lookup per id. With
 # `AND dispatched_at IS NULL` the planner may read the whole partial "undispatched" index
 # instead (hashed against the batch, or ANDed with `id = ANY(...)`), costed from statistics
-# that see it nearly empty: in a backlog, the relays' marking statements ate a core (50 ms a
-# batch with 80,000 rows waiting). A row marked twice (relay and sweeper both sent it) keeps
-# its first time. An event nobody subscribes to is settled in the same statement, so that it
-# never enters the re-dispatch check.
+# that see it nearly empty: in a backlog, the relays' marking statements ate a core. A row
+# marked twice (relay and sweeper both sent it) keeps its first time. An event nobody
+# subscribes to is settled in the same statement, so that it never enters the re-dispatch
+# check.
 MARK_DISPATCHED_SQL = (
     "WITH async_commit AS (SELECT set_config('synchronous_commit',"
     " CASE WHEN %s THEN 'off' ELSE current_setting('synchronous_commit') END, true))"

@@ -3,9 +3,9 @@ to the broker in batches.
 
 A committed event goes onto an in-memory queue (microseconds); the relay thread drains it and
 puts ONE message per batch on the broker (`core.dispatch_events`, fanned out to one task per
-handler by a worker), then marks the batch dispatched with one statement. Measured on a ledger
-posting: sending and marking inline cost 0.9 ms of a 1.5 ms posting (kombu's publish path and a
-four-statement marking transaction), paid by every request.
+handler by a worker), then marks the batch dispatched with one statement. Sending and marking
+inline (kombu's publish path and a four-statement marking transaction) cost a ledger posting
+most of its time, paid by every request (docs/performance.md).
 
 Nothing is lost if the process dies with events still queued: their rows stay undispatched and
 the beat sweeper sends them (handlers run once per event anyway). `OUTBOX_DISPATCH = "inline"`
@@ -31,8 +31,8 @@ from apps.core.events import handlers_for
 log = logging.getLogger(__name__)
 BATCH = 500
 # At most one batch per this interval: after a quiet spell an event goes at once, under load
-# one broker message and one marking statement carry every event of the interval. A batch
-# per 10 ms cost 26% of ledger posting throughput (4 processes, ~2 events a batch).
+# one broker message and one marking statement carry every event of the interval; shorter
+# intervals cost posting throughput (docs/performance.md).
 INTERVAL_SECONDS = 0.1
 _lock = threading.Lock()
 _done = threading.Condition()
@@ -102,7 +102,7 @@ def send(batch: list[tuple[UUID | str, str]]) -> bool:
         if subscribed:
             from apps.core.tasks import dispatch_events
 
-            # A summary, not celery's saferepr of every id: that was a quarter of a batch's CPU.
+            # A summary, not celery's saferepr of every id, which costs a batch much of its CPU.
             dispatch_events.apply_async(
                 (subscribed,),
                 retry=False,

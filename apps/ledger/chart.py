@@ -13,7 +13,7 @@ class SystemAccount:
 
 
 # Every deposit and withdrawal touches its provider's clearing account: shard it so postings
-# do not queue behind one row lock (see README, ledger benchmark case c).
+# do not queue behind one row lock (docs/performance.md, ledger case c).
 CLEARING_SHARDS = 16
 
 

@@ -108,8 +108,8 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Prepared statements: psycopg 3 binds parameters on the server and prepares a statement a
 # connection has run `prepare_threshold` times, so PostgreSQL plans it once per connection
-# instead of on every run (a P2P transfer planned its eleven statements in 0.45 ms, more than
-# they took to run). Off (client-side binding, as Django's default) with
+# instead of on every run (planning a P2P transfer's statements took longer than running
+# them). Off (client-side binding, as Django's default) with
 # DB_PREPARED_STATEMENTS=false, e.g. behind a PgBouncer older than 1.21 in transaction mode.
 if env.bool("DB_PREPARED_STATEMENTS", default=True):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -208,7 +208,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Outbox events dispatched longer ago than this are deleted with their handler claims
 # (apps.core.retention); until then outbox_replay can send them again. A run deletes at most
-# BATCHES_PER_RUN statements of BATCH rows (20,000 a minute, ~330 events/s sustained).
+# BATCHES_PER_RUN statements of BATCH rows.
 OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=30)
 OUTBOX_RETENTION_BATCH = env.int("OUTBOX_RETENTION_BATCH", default=5_000)
 OUTBOX_RETENTION_BATCHES_PER_RUN = env.int("OUTBOX_RETENTION_BATCHES_PER_RUN", default=4)
@@ -371,7 +371,7 @@ CELERY_BEAT_SCHEDULE |= {
 }
 
 # --- KYC ----------------------------------------------------------------------------------------
-# Limits (minor units) of the default tier, per currency, until tiers are data (KYC issue).
+# Limits (minor units) for a currency the tier has no limit row for (apps.kyc.selectors).
 KYC_DEFAULT_LIMITS = {
     "default": {
         "per_transaction": 100_000,

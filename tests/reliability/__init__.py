@@ -1,1 +1,1 @@
-"""Whole-system evidence: money under load and faults (issue 11)."""
+"""Whole-system evidence: money under load and faults."""

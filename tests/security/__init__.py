@@ -1,1 +1,1 @@
-"""Hostile input and authorization across every endpoint (issue 11)."""
+"""Hostile input and authorization across every endpoint."""

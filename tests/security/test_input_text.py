@@ -65,9 +65,9 @@ ODD_TEXT = [
     "Robert'); DROP TABLE wallets_wallet;--",
 ]
 UNSTORABLE = [
-    "Ann\x00a",  # NUL: PostgreSQL text refuses it (was a 500 from the idempotency record)
+    "Ann\x00a",  # NUL: PostgreSQL text refuses it (a 500 from the idempotency record)
     "\x00",
-    "x\ud800y",  # a lone high surrogate (was a 500)
+    "x\ud800y",  # a lone high surrogate (a 500 if let through)
     "\udfff",  # a lone low surrogate
 ]
 

@@ -147,7 +147,7 @@ def test_login_failures_are_limited_with_retry_after(settings, redis_server):
         assert response.status_code == 400
         assert response.json()["errors"][0]["code"] == "email_password_mismatch"
     locked = client.post(f"{BASE}/auth/login", body, format="json")
-    assert locked.status_code == 400  # allauth's answer and shape (documented in the README)
+    assert locked.status_code == 400  # allauth's answer and shape (docs/apps/accounts.md)
     assert locked.json() == {
         "status": 400,
         "errors": [

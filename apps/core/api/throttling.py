@@ -32,9 +32,8 @@ class FailOpenMixin:
 
 # DRF's window (at most N requests in any trailing period), kept as a sorted set of request
 # times: drop the expired, count, add, in one round trip and atomically. DRF reads the list of
-# times and writes it back: two round trips per rate (a transfer's two rates: 0.40 against
-# 0.16 ms of CPU here), and racing requests overshot the rate (11-16 of 16 let in at 5 a
-# minute; apps/core/tests/test_throttling.py). One run counts every window of a request, each
+# times and writes it back: two round trips per rate, and racing requests overshot the rate
+# (apps/core/tests/test_throttling.py). One run counts every window of a request, each
 # on its own as DRF's throttles do one after another; a refused request waits for the longest
 # (the whole seconds until a place frees). ARGV: now, a token, then duration and limit per key.
 # Several keys in one script need one Redis, not a cluster (as Celery's broker does).

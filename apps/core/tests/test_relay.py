@@ -60,7 +60,7 @@ def test_a_batch_is_one_message_and_one_marking(tasks_run, monkeypatch):
     monkeypatch.setattr(dispatch_events, "apply_async", spy)
     assert relay.send(ids)
     assert tasks_run.count("core.dispatch_events") == 1
-    # Logs and monitors show a count, not a repr of every id (it cost a quarter of a batch).
+    # Logs and monitors show a count, not a repr of every id (costly for a whole batch).
     assert options[0]["argsrepr"] == "(20 events)"
     assert tasks_run.count("core.handle_event") == 40
     assert sorted(seen) == sorted([(h, f"b{n}") for n in range(20) for h in ("first", "second")])
