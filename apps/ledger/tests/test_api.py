@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from apps.accounts import services as accounts_services
 from apps.core.money import Money
 from apps.ledger import selectors, services
-from apps.ledger.models import Transaction
+from apps.ledger.models import Account, Transaction
 
 pytestmark = pytest.mark.django_db
 
@@ -307,3 +307,62 @@ def test_customers_and_staff_tokens_are_not_keys(auth_client) -> None:
 
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "api_key_required"
+
+
+def test_mass_assignment_of_an_account_is_ignored(key_client) -> None:
+    client = key_client(namespace="cards")
+
+    opened = _open(
+        client,
+        "c",
+        owner_type="wallet",
+        owner_id="42",
+        namespace="loans",
+        status="frozen",
+        shards=8,
+        id="00000000-0000-0000-0000-000000000001",
+    )
+
+    account = Account.objects.get(pk=opened["id"])
+    assert (account.owner_type, account.owner_id, account.code) == (
+        "external",
+        "cards",
+        "ext:cards:c",
+    )
+    assert (account.status, account.shards) == ("active", 1)
+
+
+def test_mass_assignment_of_a_posting_is_ignored(key_client) -> None:
+    client = key_client(namespace="cards")
+    a, b = _open(client, "a", type="asset")["id"], _open(client, "b")["id"]
+
+    response = client.post(
+        "/api/v1/ledger/transactions",
+        {
+            "reference": "r",
+            "entries": [
+                {"account": a, "direction": "D", "amount": 5, "currency": "EUR", "shard": 3},
+                {
+                    "account": b,
+                    "direction": "C",
+                    "amount": 5,
+                    "currency": "EUR",
+                    "balance_after": 9,
+                },
+            ],
+            "kind": "deposit",
+            "created_by": "root",
+            "idempotency_key": "someone-elses-key",
+            "reverses": a,
+            "effective_at": "2000-01-01T00:00:00Z",
+        },
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="m-1",
+    )
+
+    assert response.status_code == 201, response.json()
+    txn = Transaction.objects.get(pk=response.json()["id"])
+    assert (txn.kind, txn.idempotency_key, txn.reverses_id) == ("api", "ext:cards:r", None)
+    assert txn.created_by.startswith("api_key:")
+    assert txn.effective_at.year > 2000
+    assert selectors.account_balance(account_id=b).posted == Money(5, "EUR")
