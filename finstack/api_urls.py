@@ -5,6 +5,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("apps.accounts.api.urls")),
     path("", include("apps.kyc.api.urls")),
+    path("", include("apps.ledger.api.urls")),
     path("", include("apps.wallets.api.urls")),
     path("", include("apps.payments.api.urls")),
     path("", include("apps.notifications.api.urls")),

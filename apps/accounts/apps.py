@@ -12,7 +12,7 @@ class AccountsConfig(AppConfig):
         import cryptography.hazmat.primitives.serialization  # noqa: F401
         from django.db.models.signals import post_migrate
 
-        from apps.accounts import signals, totp_guard
+        from apps.accounts import openapi, signals, totp_guard  # noqa: F401 - openapi registers
 
         signals.connect()
         totp_guard.install()

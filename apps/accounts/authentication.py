@@ -8,6 +8,7 @@ user read in one statement (`apps.accounts.sessions.loading_user`)."""
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import timedelta
 from typing import Any
@@ -15,11 +16,17 @@ from typing import Any
 from allauth.account.internal.userkit import str_to_user_id
 from allauth.headless.contrib.rest_framework.authentication import JWTTokenAuthentication
 from allauth.usersessions.models import UserSession
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
-from apps.accounts import sessions, token_keys
+from apps.accounts import selectors, services, sessions, token_keys
+from apps.core.machine import MachinePrincipal
+
+log = logging.getLogger(__name__)
+API_KEY_PREFIX = "fsk_"
 
 TOUCH_EVERY = timedelta(seconds=60)
 # Sessions this process touched lately (monotonic time): most requests then skip the UPDATE.
@@ -27,6 +34,11 @@ _touched: dict[str, float] = {}
 
 
 class JWTAuthentication(JWTTokenAuthentication):
+    def authenticate(self, request: Any) -> tuple[Any, Any] | None:
+        if _bearer(request).startswith(API_KEY_PREFIX):
+            return None  # an API key: ApiKeyAuthentication's
+        return super().authenticate(request)
+
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
         user, payload = self._validated(key)
         session_key = token_keys.session_key_from_sid(payload["sid"])
@@ -58,6 +70,40 @@ class JWTAuthentication(JWTTokenAuthentication):
         if user is None:
             raise AuthenticationFailed("Invalid token.")
         return user, payload
+
+    def authenticate_header(self, request: Any) -> str:
+        return 'Bearer realm="api"'
+
+
+def _bearer(request: Any) -> str:
+    scheme, _, credentials = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    return credentials.strip() if scheme.lower() == "bearer" else ""
+
+
+class ApiKeyAuthentication(BaseAuthentication):
+    """`Authorization: Bearer fsk_...`: the key's principal with an anonymous user, so only
+    the routes with `required_scopes` (apps.core.api.machine.ScopeRequired) accept it. Every
+    use is logged with the key's id; its last use is kept, written at most once a minute."""
+
+    def authenticate(self, request: Any) -> tuple[Any, MachinePrincipal] | None:
+        key = _bearer(request)
+        if not key.startswith(API_KEY_PREFIX):
+            return None
+        caller = selectors.api_key_principal(key=key)
+        if caller is None:
+            log.warning("api key refused", extra={"api_key_prefix": key[:12]})
+            raise AuthenticationFailed("Invalid, expired or revoked API key.")
+        log.info(
+            "api key used",
+            extra={
+                "api_key_id": str(caller.key_id),
+                "namespace": caller.namespace,
+                "method": request.method,
+                "path": request.path,
+            },
+        )
+        services.api_key_touch(key_id=caller.key_id, ip=request.META.get("REMOTE_ADDR"))
+        return AnonymousUser(), caller
 
     def authenticate_header(self, request: Any) -> str:
         return 'Bearer realm="api"'

@@ -22,3 +22,12 @@ class TotpSetupNotStarted(DomainError):
 class AccountBusy(DomainError):
     code, http_status = "account_busy", 409
     message = "A payment is still in progress; close the account once it has finished."
+
+
+class InvalidApiKeyTerms(DomainError):
+    code, http_status = "invalid_api_key_terms", 400
+    message = "The API key's scopes, namespace or rate are not valid."
+
+
+class ApiKeyRevoked(Conflict):
+    code, message = "api_key_revoked", "The API key is revoked."

@@ -1,6 +1,8 @@
+import uuid
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 
@@ -64,3 +66,39 @@ class KnownDevice(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ApiKey(models.Model):
+    """A machine credential (a service's or a partner's): `fsk_<8>_<secret>`. Only the prefix
+    and a SHA-256 of the whole key are kept, so the key is shown once, at creation; the secret
+    part carries 256 random bits, so a plain hash is enough (no password stretching)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=100)
+    namespace = models.SlugField(
+        max_length=40, help_text="Ledger accounts this key opens live here; a rolled key keeps it."
+    )
+    prefix = models.CharField(max_length=12, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, editable=False)
+    scopes = ArrayField(models.CharField(max_length=40), default=list)
+    rate = models.CharField(max_length=20, default="600/min", help_text="e.g. 600/min, 20/s")
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    created_by = models.ForeignKey(
+        User, null=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "API key"
+        constraints = (
+            models.CheckConstraint(condition=models.Q(prefix__startswith="fsk_"), name="key_fsk"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -11,6 +11,8 @@ import json
 import re
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+
 PREFIX = "Allauth"
 
 
@@ -49,3 +51,19 @@ def merge_allauth_schema(result: dict[str, Any], generator: Any, **kwargs: Any) 
     known = {tag["name"] for tag in result.get("tags", [])}
     result.setdefault("tags", []).extend(t for t in spec.get("tags", []) if t["name"] not in known)
     return result
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    """`Authorization: Bearer fsk_...` (apps.accounts.authentication.ApiKeyAuthentication)."""
+
+    target_class = "apps.accounts.authentication.ApiKeyAuthentication"
+    name = "apiKey"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "fsk_ API key",
+            "description": "A machine credential issued in the admin; only routes that name "
+            "a scope accept it.",
+        }

@@ -65,6 +65,9 @@ PERMISSIONS: dict[str, list[str]] = {
         "ledger.add_reversal",  # propose; compliance approves
         "ledger.view_verificationreport",
         "core.view_outboxevent",
+        "accounts.view_apikey",
+        "accounts.add_apikey",  # machine credentials for services and partners
+        "accounts.change_apikey",  # revoke, roll
         "core.view_idempotencyrecord",
         "core.view_jobfailure",
         "core.change_jobfailure",  # "retry now" on a record a beat job failed on

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from allauth.mfa.utils import is_mfa_enabled
+from django.utils import timezone
 
-from apps.accounts.models import User
+from apps.accounts.models import ApiKey, User
 from apps.accounts.roles import ROLES
+from apps.core.machine import MachinePrincipal
 
 
 @dataclass(frozen=True)
@@ -116,3 +120,27 @@ def profile_get(*, user_id: int) -> dict[str, Any]:
     for contribute in _profile_extras:
         profile.update(contribute(user_id))
     return profile
+
+
+def _idempotency_id(namespace: str) -> int:
+    """A negative 63-bit number per namespace: never a user's id, the same for a rolled key."""
+    digest = hashlib.sha256(f"api-namespace:{namespace}".encode()).digest()
+    return -(int.from_bytes(digest[:8], "big") >> 1) - 1
+
+
+def api_key_principal(*, key: str) -> MachinePrincipal | None:
+    """The principal of a live key (not revoked, not expired), else None."""
+    prefix = key[:12]
+    row = ApiKey.objects.filter(prefix=prefix, revoked_at__isnull=True).first()
+    if row is None or (row.expires_at is not None and row.expires_at <= timezone.now()):
+        return None
+    if not hmac.compare_digest(row.key_hash, hashlib.sha256(key.encode()).hexdigest()):
+        return None
+    return MachinePrincipal(
+        key_id=row.pk,
+        prefix=row.prefix,
+        namespace=row.namespace,
+        scopes=frozenset(row.scopes),
+        rate=row.rate,
+        idempotency_id=_idempotency_id(row.namespace),
+    )

@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import re
+import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
 
 from django.contrib.sessions.models import Session
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from apps.accounts import errors
 from apps.accounts.events import UserClosed, UserCreated
-from apps.accounts.models import User
+from apps.accounts.models import ApiKey, User
+from apps.core.errors import NotFound
 from apps.core.events import publish
+from apps.core.machine import SCOPES
 
 __all__ = [
+    "ApiKeyIssued",
+    "api_key_create",
+    "api_key_revoke",
+    "api_key_roll",
+    "api_key_terms_check",
+    "api_key_touch",
     "AccountBusy",
     "AccountNotEmpty",
     "closure_check_register",
@@ -29,6 +44,7 @@ __all__ = [
 ]
 AccountNotEmpty = errors.AccountNotEmpty
 AccountBusy = errors.AccountBusy
+log = logging.getLogger(__name__)
 
 # Apps above accounts (wallets: "no money left") veto a closure through these, so accounts
 # need not import them. Each raises a DomainError to refuse.
@@ -205,3 +221,99 @@ def staff_otp_enrol(*, user_id: int) -> dict[str, object]:
     tokens = [StaticToken.random_token() for _ in range(10)]
     StaticToken.objects.bulk_create(StaticToken(device=static, token=t) for t in tokens)
     return {"otpauth_uri": totp.config_url, "backup_tokens": tokens}
+
+
+# --- API keys (machine credentials) -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApiKeyIssued:
+    key_id: UUID
+    prefix: str
+    key: str  # the whole key: shown once, never stored
+
+
+def _new_key() -> tuple[str, str, str]:
+    prefix = "fsk_" + secrets.token_hex(4)
+    key = f"{prefix}_{secrets.token_urlsafe(32)}"
+    return prefix, key, hashlib.sha256(key.encode()).hexdigest()
+
+
+def api_key_terms_check(*, namespace: str, scopes: list[str], rate: str) -> None:
+    """Refuse (InvalidApiKeyTerms) unknown scopes, a malformed namespace or rate."""
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown or not scopes:
+        raise errors.InvalidApiKeyTerms(scopes=unknown or ["at least one scope"])
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,39}", namespace):
+        raise errors.InvalidApiKeyTerms(namespace="lowercase letters, digits and '-'")
+    if not re.fullmatch(r"[1-9][0-9]{0,6}/(s|sec|m|min|h|hour|d|day)", rate):
+        raise errors.InvalidApiKeyTerms(rate="N/s, N/min, N/hour or N/day")
+
+
+@transaction.atomic
+def api_key_create(
+    *,
+    name: str,
+    namespace: str,
+    scopes: list[str],
+    created_by_id: int | None,
+    rate: str = "600/min",
+    expires_at: datetime | None = None,
+) -> ApiKeyIssued:
+    api_key_terms_check(namespace=namespace, scopes=scopes, rate=rate)
+    prefix, key, key_hash = _new_key()
+    api_key = ApiKey.objects.create(
+        name=name,
+        namespace=namespace,
+        prefix=prefix,
+        key_hash=key_hash,
+        scopes=sorted(set(scopes)),
+        rate=rate,
+        expires_at=expires_at,
+        created_by_id=created_by_id,
+    )
+    log.info("api key created", extra={"api_key_id": str(api_key.pk), "by": created_by_id})
+    return ApiKeyIssued(api_key.pk, prefix, key)
+
+
+@transaction.atomic
+def api_key_revoke(*, key_id: UUID, revoked_by_id: int | None) -> None:
+    """Ends the key at once; idempotent (the first revocation's time and author stay)."""
+    ApiKey.objects.filter(pk=key_id, revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), revoked_by_id=revoked_by_id
+    )
+    log.info("api key revoked", extra={"api_key_id": str(key_id), "by": revoked_by_id})
+
+
+@transaction.atomic
+def api_key_roll(*, key_id: UUID, rolled_by_id: int | None, overlap: timedelta) -> ApiKeyIssued:
+    """A successor with the same name, namespace, scopes and rate; the old key keeps working
+    for `overlap` (the callers' deploy window), then expires (Stripe's "roll key")."""
+    old = ApiKey.objects.select_for_update().filter(pk=key_id).first()
+    if old is None:
+        raise NotFound()
+    if old.revoked_at is not None:
+        raise errors.ApiKeyRevoked()
+    issued = api_key_create(
+        name=old.name,
+        namespace=old.namespace,
+        scopes=old.scopes,
+        created_by_id=rolled_by_id,
+        rate=old.rate,
+        expires_at=old.expires_at,
+    )
+    ends = timezone.now() + overlap
+    if old.expires_at is None or old.expires_at > ends:
+        ApiKey.objects.filter(pk=key_id).update(expires_at=ends)
+    return issued
+
+
+_TOUCH_EVERY = timedelta(seconds=60)
+
+
+def api_key_touch(*, key_id: UUID, ip: str | None) -> None:
+    """Keep the key's last use: at most one write a minute, whatever the request rate."""
+    now = timezone.now()
+    ApiKey.objects.filter(pk=key_id).filter(
+        models.Q(last_used_at__isnull=True) | models.Q(last_used_at__lt=now - _TOUCH_EVERY)
+    ).update(last_used_at=now, last_used_ip=ip)

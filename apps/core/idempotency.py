@@ -5,10 +5,10 @@
   `Idempotent-Replayed: true`, without running the view again.
 - Same key, different body or endpoint: 422 `idempotency_key_reused`, naming the fields.
 - Same key while the first request still runs: 409 `idempotency_request_in_flight`.
-Keys are scoped per user. The claim is one INSERT ... ON CONFLICT committed before the view
-runs, so racing duplicates get the replay or a 409, never a unique-violation 500. Business
-refusals (DomainError) are stored and replayed; invalid input and crashes release the key so
-the client can retry it.
+Keys are scoped per user (per namespace for API keys). The claim is one INSERT ... ON CONFLICT
+committed before the view runs, so racing duplicates get the replay or a 409, never a
+unique-violation 500. Business refusals (DomainError) are stored and replayed; invalid input
+and crashes release the key so the client can retry it.
 Money endpoints read JSON bodies only: any other media type is 415 `unsupported_media_type`
 before a record is claimed, so a multipart or form body never reaches the jsonb record.
 """
@@ -30,6 +30,7 @@ from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.core.api.machine import principal
 from apps.core.api.parsers import JSONParser
 from apps.core.errors import Conflict, DomainError
 from apps.core.models import IdempotencyRecord
@@ -124,9 +125,11 @@ def idempotent(method: Callable[..., Response]) -> Callable[..., Response]:
         body = _canonical(request.data)
         endpoint = f"{request.method} {request.path}"
         digest = hashlib.sha256(json.dumps([endpoint, body], sort_keys=True).encode()).hexdigest()
-        record_id = _claim(request.user.pk, key, endpoint, digest, body)
+        caller = principal(request)
+        owner = caller.idempotency_id if caller else request.user.pk
+        record_id = _claim(owner, key, endpoint, digest, body)
         if record_id is None:
-            return _replay(request.user.pk, key, endpoint, digest, body)
+            return _replay(owner, key, endpoint, digest, body)
         request.idempotency_key = key
         try:
             response = method(view, request, *args, **kwargs)

@@ -14,7 +14,12 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from apps.core.money import Money
-from apps.ledger.errors import AccountNotFound, CurrencyNotSupported, TransactionNotFound
+from apps.ledger.errors import (
+    AccountNotFound,
+    CurrencyNotSupported,
+    HoldNotFound,
+    TransactionNotFound,
+)
 from apps.ledger.models import (
     Account,
     AccountType,
@@ -386,3 +391,94 @@ def statement(*, account_id: UUID, since: datetime, until: datetime) -> tuple[in
         balance += signed
         lines.append(StatementLine(posted_at, transaction_id, kind, description, signed, balance))
     return opening, lines
+
+
+# --- The ledger API's namespaces -------------------------------------------------------
+# An API key opens accounts under its namespace (owner "external", code "ext:<ns>:<code>")
+# and its postings carry business keys "ext:<ns>:<reference>". Without `everywhere` (the
+# scope ledger:all_accounts) a key sees and moves only its namespace's accounts; anything
+# else answers as if it did not exist.
+EXTERNAL = "external"
+
+
+def external_prefix(*, namespace: str) -> str:
+    return f"ext:{namespace}:"
+
+
+def accounts_visible(*, namespace: str, everywhere: bool) -> Any:
+    """The accounts a caller may list, newest first (a QuerySet for the API's cursor pages)."""
+    accounts = Account.objects.all()
+    if not everywhere:
+        accounts = accounts.filter(owner_type=EXTERNAL, owner_id=namespace)
+    return accounts.order_by("-created_at", "-id")
+
+
+def account_reachable(*, account_id: UUID, namespace: str, everywhere: bool) -> AccountView:
+    account = account_get(account_id=account_id)
+    if not everywhere and (account.owner_type, account.owner_id) != (EXTERNAL, namespace):
+        raise AccountNotFound()  # as for an account that does not exist
+    return account
+
+
+def accounts_reachable_check(*, account_ids: list[UUID], namespace: str, everywhere: bool) -> None:
+    """AccountNotFound naming the first account the caller may not reach (or that is absent)."""
+    wanted = set(account_ids)
+    found = Account.objects.filter(pk__in=wanted)
+    if not everywhere:
+        found = found.filter(owner_type=EXTERNAL, owner_id=namespace)
+    missing = wanted - set(found.values_list("pk", flat=True))
+    if missing:
+        raise AccountNotFound(account=str(sorted(missing, key=str)[0]))
+
+
+def transaction_visible(
+    *, transaction_id: UUID, namespace: str, everywhere: bool
+) -> TransactionView:
+    """A transaction with at least one entry on an account the caller may reach."""
+    txn = transaction_get(transaction_id=transaction_id)
+    if everywhere:
+        return txn
+    own = Account.objects.filter(
+        pk__in={account for account, _, _ in txn.entries}, owner_type=EXTERNAL, owner_id=namespace
+    )
+    if not own.exists():
+        raise TransactionNotFound()
+    return txn
+
+
+@dataclass(frozen=True)
+class HoldDetail:
+    id: UUID
+    reference: str
+    debit_account_id: UUID
+    credit_account_id: UUID
+    amount: Money
+    status: str
+    expires_at: datetime | None
+    description: str
+    metadata: dict[str, Any]
+    created_at: datetime
+    posted_amount: Money | None
+    transaction_id: UUID | None
+
+
+def hold_external(*, hold_id: UUID, namespace: str) -> HoldDetail:
+    """A hold the namespace placed (only its own holds are read, posted or voided by it)."""
+    prefix = external_prefix(namespace=namespace)
+    hold = Hold.objects.filter(pk=hold_id, idempotency_key__startswith=prefix).first()
+    if hold is None:
+        raise HoldNotFound()
+    return HoldDetail(
+        hold.id,
+        hold.idempotency_key.removeprefix(prefix),
+        hold.debit_account_id,
+        hold.credit_account_id,
+        Money(hold.amount, hold.currency),
+        hold.status,
+        hold.expires_at,
+        hold.description,
+        hold.metadata,
+        hold.created_at,
+        Money(hold.posted_amount, hold.currency) if hold.posted_amount else None,
+        hold.transaction_id,
+    )

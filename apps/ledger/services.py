@@ -113,6 +113,12 @@ __all__ = [
     "checkpoint_seal",
     "checkpoints_seal_due",
     "verify",
+    "external_account_open",
+    "external_post",
+    "external_reverse",
+    "external_hold_create",
+    "external_hold_post",
+    "external_hold_void",
 ]
 
 
@@ -666,3 +672,111 @@ def reversal_reject(*, reversal_id: UUID, rejected_by_id: int) -> None:
     reversal.decided_by_id = rejected_by_id
     reversal.decided_at = timezone.now()
     reversal.save(update_fields=["status", "decided_by", "decided_at"])
+
+
+# --- The ledger API's namespaces (see selectors.EXTERNAL) ------------------------------
+
+
+def external_account_open(
+    *, namespace: str, code: str, name: str, type: str, currency: str, rule: str
+) -> tuple[UUID, bool]:
+    """Open the namespace's account `code`; (id, created). The same code and terms again
+    answer the existing account, other terms are refused (CurrencyMismatch)."""
+    selectors.currency_check(code=currency, incoming=False)
+    full_code = selectors.external_prefix(namespace=namespace) + code
+    existed = Account.objects.filter(code=full_code).exists()
+    account_id = account_create(
+        code=full_code,
+        name=name,
+        type=type,
+        currency=currency,
+        owner_type=selectors.EXTERNAL,
+        owner_id=namespace,
+        rule=rule,
+    )
+    return account_id, not existed
+
+
+def external_post(
+    *,
+    namespace: str,
+    everywhere: bool,
+    reference: str,
+    legs: Sequence[Leg],
+    description: str,
+    metadata: dict[str, Any],
+    created_by: str,
+) -> PostingResult:
+    """Post for an API caller: every leg on an account it may reach, once per reference."""
+    selectors.accounts_reachable_check(
+        account_ids=[leg.account_id for leg in legs], namespace=namespace, everywhere=everywhere
+    )
+    return transaction_post(
+        legs=legs,
+        idempotency_key=selectors.external_prefix(namespace=namespace) + reference,
+        kind="api",
+        description=description,
+        metadata=metadata,
+        created_by=created_by,
+    )
+
+
+def external_reverse(
+    *, namespace: str, transaction_id: UUID, reference: str, reason: str, created_by: str
+) -> PostingResult:
+    """Reverse a transaction the namespace posted itself (never a wallet's or a payment's:
+    those have their own reversal procedures)."""
+    prefix = selectors.external_prefix(namespace=namespace)
+    if not Transaction.objects.filter(
+        pk=transaction_id, idempotency_key__startswith=prefix
+    ).exists():
+        raise TransactionNotFound()
+    if not reason.strip():
+        raise ReasonRequired()
+    return transaction_reverse(
+        transaction_id=transaction_id,
+        idempotency_key=prefix + reference,
+        reason=reason,
+        created_by=created_by,
+    )
+
+
+def external_hold_create(
+    *,
+    namespace: str,
+    everywhere: bool,
+    reference: str,
+    debit_account_id: UUID,
+    credit_account_id: UUID,
+    amount: Money,
+    expires_at: datetime | None,
+    description: str,
+    metadata: dict[str, Any],
+) -> HoldResult:
+    selectors.accounts_reachable_check(
+        account_ids=[debit_account_id, credit_account_id],
+        namespace=namespace,
+        everywhere=everywhere,
+    )
+    return hold_create(
+        debit_account_id=debit_account_id,
+        credit_account_id=credit_account_id,
+        amount=amount,
+        idempotency_key=selectors.external_prefix(namespace=namespace) + reference,
+        expires_at=expires_at,
+        kind="api",
+        description=description,
+        metadata=metadata,
+    )
+
+
+def external_hold_post(
+    *, namespace: str, hold_id: UUID, amount: Money | None, created_by: str
+) -> PostingResult:
+    selectors.hold_external(hold_id=hold_id, namespace=namespace)  # HoldNotFound if not its own
+    return hold_post(hold_id=hold_id, amount=amount, created_by=created_by)
+
+
+def external_hold_void(*, namespace: str, hold_id: UUID) -> str:
+    selectors.hold_external(hold_id=hold_id, namespace=namespace)
+    return hold_void(hold_id=hold_id)

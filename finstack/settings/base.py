@@ -240,6 +240,8 @@ REST_FRAMEWORK = {
     # Mobile clients send allauth's JWT access token; the session is for the browsable admin.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "apps.accounts.authentication.JWTAuthentication",
+        # Services' and partners' keys; only routes with `required_scopes` accept them.
+        "apps.accounts.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -277,6 +279,12 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "Currency": "apps.core.money.CURRENCY_CODES",
         "Country": "apps.kyc.api.views.COUNTRIES",
+        # Names the schema had before the ledger API brought fields of the same names.
+        "TypeEnum": "apps.kyc.models.Document.Type",
+        "DirectionEnum": ["incoming", "outgoing"],
+        "LedgerDirection": "apps.ledger.models.Direction",
+        "LedgerAccountType": "apps.ledger.models.AccountType",
+        "LedgerBalanceRule": "apps.ledger.models.BalanceRule",
     },
     # allauth's own endpoints (sign-up, login, tokens, 2FA) join the one API document.
     "POSTPROCESSING_HOOKS": [

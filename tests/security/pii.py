@@ -38,6 +38,7 @@ PATTERNS = {
     "jwt": re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
     "otpauth_uri": re.compile(r"otpauth://[^\s'\"]+", re.IGNORECASE),
     "private_key": re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
+    "api_key": re.compile(r"fsk_[0-9a-f]{8}_[A-Za-z0-9_-]{20,}"),
 }
 # Secrets every run's fixtures use (apps/accounts/tests/mobile.py, apps/kyc/tests/factories.py).
 ALWAYS = ("correct horse battery 9", "DE 123 456 789")

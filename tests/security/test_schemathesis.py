@@ -3,8 +3,9 @@
 The schema is the one the app serves (`/api/schema/`), loaded through Django's WSGI app (no
 server, no mocks: the real database and Redis). A signed-in mobile customer (JWT from allauth's
 headless API) calls each operation with generated input; every money POST gets a fresh
-`Idempotency-Key`. In CI: no 5xx, every status code documented, every body and content type as
-the schema says.
+`Idempotency-Key`. The ledger API, which takes API keys only, is called with a key holding
+ledger:read and ledger:write in its own namespace. In CI: no 5xx, every status code
+documented, every body and content type as the schema says.
 """
 
 from __future__ import annotations
@@ -31,9 +32,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from apps.accounts import services as accounts_services
 from apps.accounts.tests.mobile import MobileClient, with_two_factor
 from apps.core.money import Money
 from apps.kyc import services as kyc_services
+from apps.ledger import services as ledger_services
 from apps.ledger.tests.factories import fund
 from apps.notifications import services as notification_services
 from apps.notifications.models import Notification
@@ -93,6 +96,7 @@ class Customer:
     user: Any
     token: str
     objects: dict[str, Callable[[Any], str]]
+    key: str  # an API key, for the routes that take only keys
     made: dict[str, str] = field(default_factory=dict)
 
     def own(self, parameter: str) -> str | None:
@@ -141,6 +145,54 @@ OWN_IN_BODY = {
     "destination": "recipient_wallet_id",
 }
 OWN_OBJECTS["recipient_wallet_id"] = lambda user: make_wallet().pk
+FUZZ_NAMESPACE = "fuzz"
+
+
+def _ledger_account(code: str, kind: str = "asset") -> UUID:
+    account_id, _ = ledger_services.external_account_open(
+        namespace=FUZZ_NAMESPACE, code=code, name=code, type=kind, currency="EUR", rule="none"
+    )
+    return account_id
+
+
+def _ledger_transaction(user: Any) -> UUID:
+    legs = [
+        ledger_services.Leg(_ledger_account("a"), "D", Money(500, "EUR")),
+        ledger_services.Leg(_ledger_account("b", "liability"), "C", Money(500, "EUR")),
+    ]
+    return ledger_services.external_post(
+        namespace=FUZZ_NAMESPACE,
+        everywhere=False,
+        reference=f"fuzz-{uuid.uuid4()}",
+        legs=legs,
+        description="",
+        metadata={},
+        created_by="fuzz",
+    ).transaction_id
+
+
+def _ledger_hold(user: Any) -> UUID:
+    _ledger_transaction(user)  # b holds 500
+    return ledger_services.external_hold_create(
+        namespace=FUZZ_NAMESPACE,
+        everywhere=False,
+        reference=f"fuzz-{uuid.uuid4()}",
+        debit_account_id=_ledger_account("a"),
+        credit_account_id=_ledger_account("b", "liability"),
+        amount=Money(100, "EUR"),
+        expires_at=None,
+        description="",
+        metadata={},
+    ).hold_id
+
+
+OWN_OBJECTS |= {
+    "account_id": lambda user: _ledger_account("a"),
+    "ledger_account_id": lambda user: _ledger_account("b", "liability"),
+    "transaction_id": _ledger_transaction,
+    "hold_id": _ledger_hold,
+}
+OWN_IN_BODY |= {"debit_account": "account_id", "credit_account": "ledger_account_id"}
 
 
 @pytest.fixture
@@ -162,7 +214,13 @@ def customer(db: None, settings: Any, request: pytest.FixtureRequest) -> Custome
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {**rates, "money": "100000/min"},
     }
-    return Customer(user, app.access, OWN_OBJECTS)
+    key = accounts_services.api_key_create(
+        name="fuzz",
+        namespace=FUZZ_NAMESPACE,
+        scopes=["ledger:read", "ledger:write"],
+        created_by_id=None,
+    ).key
+    return Customer(user, app.access, OWN_OBJECTS, key)
 
 
 @schema.parametrize()
@@ -195,8 +253,9 @@ def test_every_operation_conforms_to_the_schema(
             if isinstance(case.body.get(name), str):
                 case.body[name] = customer.own(kind)
     allauth = case.operation.path.startswith("/_allauth/")
+    machine = case.operation.path.startswith("/api/v1/ledger/")
     with _test_connection_kept():
         case.call_and_validate(
-            headers={"Authorization": f"Bearer {customer.token}"},
+            headers={"Authorization": f"Bearer {customer.key if machine else customer.token}"},
             checks=ALLAUTH_CHECKS if allauth else CHECKS,
         )

@@ -107,6 +107,7 @@ PAGES = {
     "/admin/core/idempotencyrecord/": {"compliance": 403, "operations": 200, "support": 403},
     "/admin/auditlog/logentry/": {"compliance": 403, "operations": 403, "support": 403},
     "/admin/accounts/user/": {"compliance": 200, "operations": 200, "support": 200},
+    "/admin/accounts/apikey/add/": {"compliance": 403, "operations": 200, "support": 403},
 }
 
 

@@ -58,6 +58,13 @@ class AutoSchema(SpectacularAutoSchema):
             return outer.removesuffix("Api") + inner
         return super().get_serializer_name(serializer, direction)
 
+    def get_auth(self) -> list[dict[str, list[str]]]:
+        """API keys on the routes that take them (they name scopes), nowhere else; those
+        routes take nothing but keys."""
+        auth = super().get_auth()
+        keys = bool(getattr(self.view, "required_scopes", None))
+        return [a for a in auth if ("apiKey" in a) == keys]
+
     def _error_codes(self) -> dict[int, set[str]]:
         # Any operation may meet the database going away: 503, retry (Retry-After).
         codes: dict[int, set[str]] = {500: {"internal_error"}, 503: {"service_unavailable"}}

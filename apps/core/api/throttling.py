@@ -16,6 +16,8 @@ from rest_framework import throttling
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
+from apps.core.api.machine import principal
+
 log = logging.getLogger(__name__)
 
 
@@ -91,11 +93,14 @@ class _RequestRates(SlidingWindowThrottle):
         self.retry_after: int | None = None
 
     def allow_request(self, request: Request, view: Any) -> bool:
-        rates = api_settings.DEFAULT_THROTTLE_RATES
+        rates = dict(api_settings.DEFAULT_THROTTLE_RATES)
         user = request.user
         authenticated = bool(user and user.is_authenticated)
         ident = user.pk if authenticated else self.get_ident(request)
         scopes = ["user"] if authenticated else ["anon", "user"]
+        caller = principal(request)
+        if caller is not None:  # an API key: its own rate, counted per key
+            ident, scopes, rates["key"] = caller.key_id, ["key"], caller.rate
         scope = getattr(view, "throttle_scope", None)
         if scope:
             if scope not in rates:
