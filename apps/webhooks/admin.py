@@ -29,7 +29,8 @@ RECENT = 20  # deliveries shown on an endpoint's page
 class EndpointForm(forms.ModelForm):
     url = forms.URLField(max_length=2000, assume_scheme="https")
     event_types = forms.MultipleChoiceField(
-        choices=[(ALL, "* every event")] + [(name, f"{name}: {text}") for name, text in EVENT_TYPES.items()],
+        choices=[(ALL, "* every event")]
+        + [(name, f"{name}: {text}") for name, text in EVENT_TYPES.items()],
         widget=forms.CheckboxSelectMultiple,
         required=False,
         help_text="None ticked: every event.",
@@ -51,7 +52,14 @@ class EndpointForm(forms.ModelForm):
 @admin.register(Endpoint)
 class EndpointAdmin(admin.ModelAdmin):
     form = EndpointForm
-    list_display = ("url", "description", "status", "subscribed", "consecutive_failures", "created_at")
+    list_display = (
+        "url",
+        "description",
+        "status",
+        "subscribed",
+        "consecutive_failures",
+        "created_at",
+    )
     list_filter = ("status",)
     search_fields = ("url", "description", "=id")
     readonly_fields = (

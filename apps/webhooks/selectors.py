@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from apps.webhooks.errors import DeliveryNotFound, EndpointNotFound
@@ -92,13 +92,13 @@ def endpoints_for(*, event_type: str) -> QuerySet[Endpoint]:
 
 
 def secrets_valid(*, endpoint_id: UUID, now: datetime | None = None) -> list[str]:
-    """The secrets that sign a delivery now: the current one first, then rotated-out ones
-    not yet expired."""
+    """The secrets that sign a delivery now, newest first: the current one, then rotated-out
+    ones not yet expired."""
     now = now or timezone.now()
     rows = EndpointSecret.objects.filter(endpoint_id=endpoint_id).filter(
         Q(expires_at__isnull=True) | Q(expires_at__gt=now)
     )
-    ordered = rows.order_by(F("expires_at").desc(nulls_first=True), "-created_at")
+    ordered = rows.order_by("-created_at", "-pk")
     return [row.secret for row in ordered]
 
 

@@ -4,10 +4,11 @@ An event handler (handlers.py) turns a domain event into one Delivery per enable
 that wants it, in the handler's own transaction; after commit a Celery task
 (`webhooks.delivery_attempt`) makes each attempt: claim the delivery (a lease, committed),
 POST outside any transaction, record the outcome. A failure schedules the next attempt on
-an exponential back-off with jitter; the `webhooks.requeue` beat job sends again whatever is
-due but whose message was lost. Delivery is at least once: a worker that dies between the
-POST and the record leaves the lease to expire, and the attempt is made again; receivers
-deduplicate on the event id.
+an exponential back-off with jitter (a Celery message with a countdown for the first few
+minutes); the `webhooks.requeue` beat job sends whatever is due with no message coming:
+later retries, and messages the broker lost. Delivery is at least once: a worker that
+dies between the POST and the record leaves the lease to expire, and the attempt is made
+again; receivers deduplicate on the event id.
 
 An endpoint whose attempts keep failing is disabled (see `_failure_rule`): its open
 deliveries wait, and enabling it again sends them."""
@@ -62,11 +63,15 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-SECRET_PREFIX = "whsec_"
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the prefix, not a secret
 USER_AGENT = "Finstack-Webhooks/1.0"
 EXCERPT_CHARS = 1000  # of a response body kept on the attempt
 REQUEUE_GRACE = timedelta(seconds=60)  # a due delivery's own message gets this long first
 REQUEUE_BATCH = 500
+# A later retry is left to the requeue job: a worker holds each scheduled message unacked
+# until its time, so hour-long countdowns pile up in workers' memory (and outlive Redis's
+# visibility timeout, which delivers them again).
+SCHEDULED_MESSAGE_MAX = timedelta(minutes=5)
 DUE_SLACK = timedelta(seconds=2)  # a scheduled message may arrive a little early (clock skew)
 RESUME_ENQUEUE_MAX = 1000  # re-enabling sends this many at once; the sweeper takes the rest
 ALERT_KIND = "webhook_endpoint_disabled"
@@ -165,9 +170,7 @@ def _disable(endpoint: Endpoint, *, reason: str, automatic: bool) -> None:
     endpoint.disabled_reason = reason[:300]
     endpoint.disabled_at = timezone.now()
     endpoint.save(update_fields=["status", "disabled_reason", "disabled_at", "updated_at"])
-    publish(
-        EndpointDisabledEvent(endpoint_id=str(endpoint.pk), reason=reason, automatic=automatic)
-    )
+    publish(EndpointDisabledEvent(endpoint_id=str(endpoint.pk), reason=reason, automatic=automatic))
 
 
 def endpoint_enable(*, endpoint_id: UUID) -> EndpointInfo:
@@ -183,7 +186,9 @@ def endpoint_enable(*, endpoint_id: UUID) -> EndpointInfo:
             endpoint.save()
             waiting = Delivery.objects.filter(endpoint=endpoint, status__in=OPEN)
             waiting.update(next_attempt_at=now, updated_at=now)
-            ids = list(waiting.order_by("created_at").values_list("pk", flat=True)[:RESUME_ENQUEUE_MAX])
+            ids = list(
+                waiting.order_by("created_at").values_list("pk", flat=True)[:RESUME_ENQUEUE_MAX]
+            )
             publish(EndpointEnabled(endpoint_id=str(endpoint.pk)))
             transaction.on_commit(lambda: [_enqueue(pk) for pk in ids])
     return selectors.endpoint_info(endpoint)
@@ -213,7 +218,9 @@ def endpoint_secret_rotate(
             EndpointSecret.objects.filter(endpoint=endpoint).update(expires_at=now)
         EndpointSecret.objects.create(endpoint=endpoint, secret=secret)
     return SecretRotated(
-        endpoint_id=endpoint.pk, secret=secret, previous_expires_at=expires if had_previous else None
+        endpoint_id=endpoint.pk,
+        secret=secret,
+        previous_expires_at=expires if had_previous else None,
     )
 
 
@@ -260,9 +267,7 @@ def delivery_replay(*, delivery_id: UUID) -> UUID:
     return replay.pk
 
 
-def deliveries_for_event(
-    *, event_id: UUID, event_type: str, payload: dict[str, Any]
-) -> list[UUID]:
+def deliveries_for_event(*, event_id: UUID, event_type: str, payload: dict[str, Any]) -> list[UUID]:
     """One delivery of a domain event per enabled endpoint that wants it (inside the event
     handler's transaction; sent after its commit). Once per endpoint and event."""
     created_at = (
@@ -349,7 +354,9 @@ def delivery_attempt(*, delivery_id: UUID) -> str:
     outcome = _post(claim)
     status, next_at = _record(claim, outcome)
     if next_at is not None:
-        _enqueue(claim.delivery_id, countdown=max((next_at - timezone.now()).total_seconds(), 0))
+        delay = max((next_at - timezone.now()).total_seconds(), 0)
+        if delay <= SCHEDULED_MESSAGE_MAX.total_seconds():
+            _enqueue(claim.delivery_id, countdown=delay)
     return status
 
 

@@ -3,6 +3,7 @@ hang past the client's timeout; a closed port for refused connections."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -72,10 +73,8 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Location", "http://127.0.0.1:1/elsewhere")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
-            try:
-                self.wfile.write(payload)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up (the "hang" mode)
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.wfile.write(payload)  # the client may have given up (the "hang" mode)
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002
             pass
