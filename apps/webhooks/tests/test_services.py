@@ -142,3 +142,10 @@ def test_lists_and_the_metrics_selectors(make_endpoint):
     assert selectors.endpoints_disabled() == 1
     assert selectors.deliveries_given_up() == 0
     assert list(selectors.delivery_list(endpoint_id=first)) == []
+
+
+def test_metrics_show_disabled_endpoints(client, make_endpoint):
+    services.endpoint_disable(endpoint_id=make_endpoint(URL).endpoint.id)
+    text = client.get("/metrics").content.decode()
+    assert "finstack_webhook_endpoints_disabled 1.0" in text
+    assert "finstack_webhook_deliveries_given_up 0.0" in text
