@@ -124,10 +124,10 @@ class Delivery(models.Model):
                 name="webhook_delivery_due",
             ),
             models.Index(fields=["endpoint", "-created_at"], name="webhook_delivery_endpoint"),
-            models.Index(  # the /metrics gauge of recent give-ups
-                fields=["updated_at"],
-                condition=Q(status="given_up"),
-                name="webhook_delivery_given_up",
+            models.Index(  # retention and the /metrics gauge of recent give-ups
+                fields=["status", "updated_at"],
+                condition=Q(status__in=["succeeded", "given_up"]),
+                name="webhook_delivery_finished",
             ),
         )
 

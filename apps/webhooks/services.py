@@ -33,7 +33,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from apps.core import signing
+from apps.core import retention, signing
 from apps.core.events import publish
 from apps.core.ids import uuid7
 from apps.core.models import OutboxEvent
@@ -556,3 +556,29 @@ def deliveries_requeue(*, batch: int = REQUEUE_BATCH) -> int:
     if due:
         log.info("webhooks: re-sent %d due deliveries whose message was lost", len(due))
     return len(due)
+
+
+# Finished deliveries with their attempts, found through webhook_delivery_finished. One a
+# replay still points at waits until the replay itself is pruned (a later run). Attempts go
+# in the same statement: their foreign key has no ON DELETE in the database.
+DELIVERIES_PRUNE_SQL = """
+    WITH doomed AS (
+        SELECT d.id FROM webhooks_delivery d
+        WHERE d.status IN ('succeeded', 'given_up') AND d.updated_at < %(cutoff)s
+          AND NOT EXISTS (SELECT 1 FROM webhooks_delivery r WHERE r.replay_of_id = d.id)
+        LIMIT %(batch)s
+        FOR UPDATE SKIP LOCKED
+    ), attempts AS (
+        DELETE FROM webhooks_attempt a USING doomed WHERE a.delivery_id = doomed.id
+    )
+    DELETE FROM webhooks_delivery d USING doomed WHERE d.id = doomed.id
+"""
+
+
+def deliveries_prune(*, batch: int = 5_000, batches: int | None = 20) -> int:
+    """Beat job: delete deliveries finished more than WEBHOOKS_DELIVERY_RETENTION_DAYS ago,
+    with their attempts, in bounded batches; returns how many. Open ones are never touched."""
+    cutoff = timezone.now() - timedelta(days=settings.WEBHOOKS_DELIVERY_RETENTION_DAYS)
+    return retention.delete_in_batches(
+        DELIVERIES_PRUNE_SQL, {"cutoff": cutoff}, batch=batch, batches=batches
+    )

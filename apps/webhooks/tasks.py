@@ -15,3 +15,8 @@ def delivery_attempt(self: Task, delivery_id: str) -> None:
 @shared_task(name="webhooks.requeue", bind=True, acks_late=True, ignore_result=True)
 def requeue(self: Task) -> None:
     services.deliveries_requeue()
+
+
+@shared_task(name="webhooks.deliveries_prune", bind=True, acks_late=True, ignore_result=True)
+def deliveries_prune(self: Task) -> None:
+    services.deliveries_prune()

@@ -497,7 +497,17 @@ WEBHOOKS_SECRET_ROTATION_HOURS = env.int("WEBHOOKS_SECRET_ROTATION_HOURS", defau
 # refused unless these allow them (development and tests post to http://127.0.0.1).
 WEBHOOKS_ALLOW_HTTP = env.bool("WEBHOOKS_ALLOW_HTTP", default=False)
 WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False)
-CELERY_BEAT_SCHEDULE |= {"webhooks.requeue": {"task": "webhooks.requeue", "schedule": 30.0}}
+# Finished deliveries (the payload copies and their attempts) are deleted after this many
+# days. Longer than OUTBOX_RETENTION_DAYS: a delivery's uniqueness per event and endpoint
+# dedupes a replay of that outbox event.
+WEBHOOKS_DELIVERY_RETENTION_DAYS = env.int("WEBHOOKS_DELIVERY_RETENTION_DAYS", default=45)
+CELERY_BEAT_SCHEDULE |= {
+    "webhooks.requeue": {"task": "webhooks.requeue", "schedule": 30.0},
+    "webhooks.deliveries_prune": {
+        "task": "webhooks.deliveries_prune",
+        "schedule": crontab(minute=50),
+    },
+}
 
 # --- Reports ------------------------------------------------------------------------------------
 CELERY_BEAT_SCHEDULE |= {
