@@ -270,13 +270,18 @@ def delivery_replay(*, delivery_id: UUID) -> UUID:
 def deliveries_for_event(*, event_id: UUID, event_type: str, payload: dict[str, Any]) -> list[UUID]:
     """One delivery of a domain event per enabled endpoint that wants it (inside the event
     handler's transaction; sent after its commit). Once per endpoint and event."""
+    # Every catalogue event passes here (a ledger posting too): with no endpoint wanting it,
+    # one indexed read is all it costs.
+    endpoint_ids = list(selectors.endpoints_for(event_type=event_type).values_list("pk", flat=True))
+    if not endpoint_ids:
+        return []
     created_at = (
         OutboxEvent.objects.filter(pk=event_id).values_list("created_at", flat=True).first()
         or timezone.now()
     )
     now = timezone.now()
     made = []
-    for endpoint_id in selectors.endpoints_for(event_type=event_type).values_list("pk", flat=True):
+    for endpoint_id in endpoint_ids:
         delivery, created = Delivery.objects.get_or_create(
             endpoint_id=endpoint_id,
             event_id=event_id,

@@ -71,6 +71,22 @@ def test_creating_an_endpoint_shows_its_secret_once(ops, receiver):
     assert secret.encode() not in ops.get(CHANGELIST).content
 
 
+def test_editing_an_endpoint_goes_through_the_service(ops, receiver, make_endpoint):
+    created = make_endpoint(receiver.url)
+    response = ops.post(
+        f"{CHANGELIST}{created.endpoint.id}/change/",
+        {"url": receiver.url + "/v2", "description": "v2", "event_types": ["kyc.rejected"]},
+    )
+    assert response.status_code == 302
+    endpoint = Endpoint.objects.get()
+    assert (endpoint.url, endpoint.description, endpoint.event_types) == (
+        receiver.url + "/v2",
+        "v2",
+        ["kyc.rejected"],
+    )
+    assert selectors.secrets_valid(endpoint_id=endpoint.pk) == [created.secret]
+
+
 def test_an_unsafe_url_is_refused_by_the_form(ops, settings):
     settings.WEBHOOKS_ALLOW_HTTP = False
     response = ops.post(f"{CHANGELIST}add/", {"url": "http://hooks.partner.example/x"})
