@@ -43,6 +43,7 @@ class FinstackCollector:
         from apps.kyc import selectors as kyc_selectors
         from apps.payments import selectors as payments_selectors
         from apps.reports import selectors as reports_selectors
+        from apps.webhooks import selectors as webhooks_selectors
 
         lag = outbox.lag()
         yield GaugeMetricFamily(
@@ -114,6 +115,16 @@ class FinstackCollector:
         for direction, seconds in payments_selectors.saga_seconds().items():
             durations.add_metric([direction], seconds)
         yield durations
+        yield GaugeMetricFamily(
+            "finstack_webhook_deliveries_given_up",
+            "Webhook deliveries given up in the last 24 h (every attempt of the schedule failed)",
+            value=webhooks_selectors.deliveries_given_up(),
+        )
+        yield GaugeMetricFamily(
+            "finstack_webhook_endpoints_disabled",
+            "Webhook endpoints disabled (by hand or after failing)",
+            value=webhooks_selectors.endpoints_disabled(),
+        )
         postings = GaugeMetricFamily(
             "finstack_postings_today",
             "Ledger transactions today (UTC) by kind",

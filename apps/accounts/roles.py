@@ -84,6 +84,12 @@ PERMISSIONS: dict[str, list[str]] = {
         "reports.view_settlementline",
         "reports.add_settlementline",  # upload a settlement report
         "reports.change_settlementline",
+        "webhooks.view_endpoint",
+        "webhooks.add_endpoint",
+        "webhooks.change_endpoint",  # disable, enable, rotate the secret, send a test event
+        "webhooks.view_delivery",
+        "webhooks.change_delivery",  # replay
+        "webhooks.view_attempt",
     ],
     SUPPORT: _READ_CUSTOMERS,
 }

@@ -18,12 +18,14 @@ class RequestIdFilter(logging.Filter):
 
 
 # Secrets that are recognisable whoever logs them: signed tokens, TOTP provisioning URIs,
-# bearer credentials, private keys. (Passwords, tax ids and the like are never logged by our
-# code; tests/security/test_pii_logs.py checks that over the whole test run.)
+# bearer credentials, webhook signing secrets, private keys. (Passwords, tax ids and the
+# like are never logged by our code; tests/security/test_pii_logs.py checks that over the
+# whole test run.)
 _SECRETS = (
     (re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+"), "[jwt]"),
     (re.compile(r"otpauth://[^\s'\"]+", re.IGNORECASE), "[otpauth-uri]"),
     (re.compile(r"(?i)\b(bearer|token)\s+[A-Za-z0-9._~+/=-]{16,}"), r"\1 [redacted]"),
+    (re.compile(r"whsec_[A-Za-z0-9_-]{16,}"), "[webhook-secret]"),  # apps.webhooks' secrets
     (
         re.compile(
             r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|$)", re.S

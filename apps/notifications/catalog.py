@@ -53,6 +53,7 @@ KINDS: dict[str, Kind] = {
     "reconciliation_breaks": Kind(SECURITY, (EMAIL, IN_APP), critical=True),  # to operations
     "task_dead_lettered": Kind(SECURITY, (EMAIL, IN_APP), critical=True),  # to operations
     "job_item_failed": Kind(SECURITY, (EMAIL, IN_APP), critical=True),  # to operations
+    "webhook_endpoint_disabled": Kind(SECURITY, (EMAIL, IN_APP), critical=True),  # operations
     # To compliance only: telling the customer would tip them off.
     "kyc_screening_match": Kind(SECURITY, (EMAIL, IN_APP), critical=True),
     # allauth's own mails (codes, notices): e-mail only, always sent.

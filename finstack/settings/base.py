@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "apps.payments",
     "apps.notifications",
     "apps.reports",
+    "apps.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -191,11 +192,14 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 CELERY_TASK_DEFAULT_QUEUE = "default"
-# Money sagas and notifications get their own queues so a burst of one never delays the other;
-# one worker can consume all three (`-Q default,money,notifications`) or each its own.
+# Money sagas, notifications and webhooks get their own queues so a burst of one never delays
+# another; one worker can consume all four (`-Q default,money,notifications,webhooks`) or each
+# its own.
 CELERY_TASK_ROUTES = {
     "payments.*": {"queue": "money"},
     "notifications.*": {"queue": "notifications"},
+    # A slow or dead partner endpoint (10 s timeouts) must not hold up customers' messages.
+    "webhooks.*": {"queue": "webhooks"},
 }
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -482,6 +486,36 @@ CELERY_BEAT_SCHEDULE |= {"payments.recover": {"task": "payments.recover", "sched
 
 # Bearer token the Prometheus scraper sends to /metrics (empty: open, e.g. in development).
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
+
+# --- Webhooks (outbound, docs/webhooks.md) ------------------------------------------------------
+# Attempts of one delivery before it is given up: doubling from the base, capped, plus up to
+# 10 % jitter; the defaults span a little over 24 h (1, 2, 4 ... 32 min, then hourly).
+WEBHOOKS_MAX_ATTEMPTS = env.int("WEBHOOKS_MAX_ATTEMPTS", default=30)
+WEBHOOKS_RETRY_BASE_SECONDS = env.int("WEBHOOKS_RETRY_BASE_SECONDS", default=60)
+WEBHOOKS_RETRY_MAX_SECONDS = env.int("WEBHOOKS_RETRY_MAX_SECONDS", default=3600)
+# Connect and read timeout of one POST.
+WEBHOOKS_TIMEOUT_SECONDS = env.int("WEBHOOKS_TIMEOUT_SECONDS", default=10)
+# An endpoint is disabled (operations alerted) after this many failed attempts in a row, or
+# once its attempts have failed without a success for this many hours, whichever comes first.
+WEBHOOKS_DISABLE_AFTER_FAILURES = env.int("WEBHOOKS_DISABLE_AFTER_FAILURES", default=100)
+WEBHOOKS_DISABLE_AFTER_HOURS = env.int("WEBHOOKS_DISABLE_AFTER_HOURS", default=72)
+# After a rotation the previous secret still signs for this long.
+WEBHOOKS_SECRET_ROTATION_HOURS = env.int("WEBHOOKS_SECRET_ROTATION_HOURS", default=24)
+# SSRF guards (apps.webhooks.addresses): plain http and private/loopback addresses are
+# refused unless these allow them (development and tests post to http://127.0.0.1).
+WEBHOOKS_ALLOW_HTTP = env.bool("WEBHOOKS_ALLOW_HTTP", default=False)
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False)
+# Finished deliveries (the payload copies and their attempts) are deleted after this many
+# days. Longer than OUTBOX_RETENTION_DAYS: a delivery's uniqueness per event and endpoint
+# dedupes a replay of that outbox event.
+WEBHOOKS_DELIVERY_RETENTION_DAYS = env.int("WEBHOOKS_DELIVERY_RETENTION_DAYS", default=45)
+CELERY_BEAT_SCHEDULE |= {
+    "webhooks.requeue": {"task": "webhooks.requeue", "schedule": 30.0},
+    "webhooks.deliveries_prune": {
+        "task": "webhooks.deliveries_prune",
+        "schedule": crontab(minute=50),
+    },
+}
 
 # --- Reports ------------------------------------------------------------------------------------
 CELERY_BEAT_SCHEDULE |= {

@@ -14,7 +14,7 @@ from kombu import Exchange, Queue
 
 AMQP_SCHEMES = frozenset({"amqp", "amqps", "pyamqp"})
 # Routed by CELERY_TASK_ROUTES; `default` is CELERY_TASK_DEFAULT_QUEUE.
-QUEUES = ("default", "money", "notifications")
+QUEUES = ("default", "money", "notifications", "webhooks")
 QUORUM = {"x-queue-type": "quorum"}
 
 # A producer (an after-commit outbox send) gives up at once when the broker is away instead of

@@ -36,5 +36,9 @@ NOTIFICATIONS_BACKENDS = {
 }
 PAYMENTS_SIMULATED_AUTO_CALLBACK = False  # tests deliver the bank's callbacks themselves
 KYC_SIMULATED_AUTO_CALLBACK = False  # tests deliver the vendor's answers themselves
+# The tests' webhook receiver listens on http://127.0.0.1; the SSRF tests turn these off.
+WEBHOOKS_ALLOW_HTTP = True
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = True
+WEBHOOKS_TIMEOUT_SECONDS = 1  # the receiver that hangs is given up on quickly
 
 RISK_RULES_CACHE_SECONDS = 3600  # cached as in production; conftest forgets it per test

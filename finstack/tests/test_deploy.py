@@ -89,10 +89,11 @@ def test_production_puts_uploads_on_s3_when_a_bucket_is_given():
     assert out.stdout.split() == ["S3Storage", "finstack-kyc", "private"], out.stderr[-1500:]
 
 
-def test_money_and_notification_tasks_have_their_own_queues():
+def test_money_notification_and_webhook_tasks_have_their_own_queues():
     from finstack.settings import base
 
     assert base.CELERY_TASK_ROUTES["payments.*"] == {"queue": "money"}
+    assert base.CELERY_TASK_ROUTES["webhooks.*"] == {"queue": "webhooks"}
     worker = yaml.safe_load((K8S / "worker.yaml").read_text())
     args = worker["spec"]["template"]["spec"]["containers"][0]["args"]
-    assert "default,money,notifications" in args
+    assert "default,money,notifications,webhooks" in args

@@ -174,16 +174,19 @@ def test_tokens_and_totp_uris_are_redacted_by_the_console_filter():
     log = logging.getLogger("some.library")
     log.warning("refresh failed for %s", JWT)
     log.info("Authorization: Bearer %s", "abcdefghijklmnopqrstuvwxyz012345")
+    log.info("endpoint secret is %s", "whsec_0123456789abcdefghijKLMNOP-_xyz")
     log.info("provisioning otpauth://totp/Finstack:ann?secret=JBSWY3DPEHPK3PXP&issuer=Finstack")
     try:
         raise ValueError(f"bad token {JWT}")
     except ValueError:
         log.exception("crashed")
     lines = pii.lines_since(position)
-    assert pii.leaks_in(lines, [JWT, "JBSWY3DPEHPK3PXP", "abcdefghijklmnopqrstuvwxyz012345"]) == []
+    seeded = [JWT, "JBSWY3DPEHPK3PXP", "abcdefghijklmnopqrstuvwxyz012345"]
+    assert pii.leaks_in(lines, [*seeded, "whsec_0123456789abcdefghijKLMNOP-_xyz"]) == []
     text = "\n".join(lines)
     assert text.count("[jwt]") == 2
     assert "Bearer [redacted]" in text
+    assert "endpoint secret is [webhook-secret]" in text
     assert "[otpauth-uri]" in text
     assert "ValueError: bad token [jwt]" in text
 

@@ -96,7 +96,12 @@ def celery_view(broker_url):
 def test_with_rabbitmq_the_queues_are_quorum_and_publishes_confirmed():
     view = celery_view("amqp://app:pw@rabbitmq.internal:5672/finstack")
     quorum = [{"x-queue-type": "quorum"}, True, "topic"]
-    assert view["queues"] == {"default": quorum, "money": quorum, "notifications": quorum}
+    assert view["queues"] == {
+        "default": quorum,
+        "money": quorum,
+        "notifications": quorum,
+        "webhooks": quorum,
+    }
     assert view["quorum"] is True  # so the worker turns global QoS off
     assert (view["default_type"], view["missing_type"]) == ("quorum", "quorum")
     assert view["options"]["confirm_publish"] is True
