@@ -5,6 +5,7 @@ secrets): django-environ's FileAwareEnv reads the file.
 """
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 import environ
@@ -200,7 +201,7 @@ CELERY_TASK_ROUTES = {
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # The beat schedule is code-reviewed here; each entry names a task by its stable name.
-CELERY_BEAT_SCHEDULE = {
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "core.outbox_sweep": {"task": "core.outbox_sweep", "schedule": 15.0},
     "core.idempotency_cleanup": {"task": "core.idempotency_cleanup", "schedule": 3600.0},
     "core.deliveries_cleanup": {"task": "core.deliveries_cleanup", "schedule": 86400.0},
