@@ -14,8 +14,8 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from apps.core.money import Money
+from apps.ledger.errors import AccountNotFound as AccountNotFound  # other apps catch it here
 from apps.ledger.errors import (
-    AccountNotFound,
     CurrencyNotSupported,
     HoldNotFound,
     TransactionNotFound,
