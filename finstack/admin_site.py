@@ -13,7 +13,7 @@ class AdminSite(OTPAdminSite):
         dashboard = self.admin_view(self.dashboard)
         return [path("dashboard/", dashboard, name="dashboard"), *super().get_urls()]
 
-    def dashboard(self, request):  # type: ignore[no-untyped-def]
+    def dashboard(self, request):
         """Today at a glance for operations (the composition root may read every app)."""
         from apps.core import outbox
         from apps.kyc import selectors as kyc_selectors

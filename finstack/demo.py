@@ -4,6 +4,7 @@ keys, payment client keys and get-or-create."""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from uuid import UUID
 
 from django.contrib.auth import get_user_model
@@ -73,7 +74,7 @@ def opening_balance(user_id: int, amount: int) -> None:
 def bank_account(user_id: int, iban: str = ALICE_IBAN) -> UUID:
     known = payments_selectors.funding_sources(user_id=user_id).filter(iban_last4=iban[-4:])
     if known.exists():
-        return known.first().pk
+        return known.first().pk  # type: ignore[union-attr]
     source_id = payments_services.funding_source_add(
         user_id=user_id, iban=iban, holder_name="Alice Demo", currency="EUR"
     )
@@ -83,7 +84,7 @@ def bank_account(user_id: int, iban: str = ALICE_IBAN) -> UUID:
     return source_id
 
 
-def settled(create: object, **kwargs: object) -> UUID:
+def settled(create: Callable[..., UUID], **kwargs: object) -> UUID:
     """A payment driven to its end here and now: the request step, then the simulated bank's
     signed callbacks through our webhook service (the queued tasks later find nothing to do)."""
     payment_id = create(**kwargs)

@@ -5,6 +5,7 @@ export PATH="$PWD/.venv/bin:$PATH"
 echo "== ruff format --check"; ruff format --check .
 echo "== ruff check"; ruff check .
 echo "== import-linter"; lint-imports
+echo "== mypy"; mypy
 echo "== bandit (medium and above)"; bandit -q -r apps finstack -x '*/tests/*,*/migrations/*' -ll
 echo "== semgrep (project rules in .semgrep/)"
 SEMGREP_ENABLE_VERSION_CHECK=0 .venv-semgrep/bin/semgrep --config .semgrep/ --error \

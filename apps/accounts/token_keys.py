@@ -136,5 +136,5 @@ def token_session(payload: dict[str, Any]) -> SessionBase | None:
     session_key = session_key_from_sid(payload["sid"])
     session = lookup_session(session_key) if session_key else None
     if session is not None:
-        session.keeps_key = True  # type: ignore[attr-defined] # see sessions.SessionStore
+        session.keeps_key = True  # see sessions.SessionStore
     return session

@@ -29,7 +29,7 @@ def install() -> None:
         mark_used(auth.TOTP(result[0]), form.cleaned_data["code"])
         return result
 
-    auth.TOTP._mark_code_used = _mark_code_used  # type: ignore[method-assign]
+    auth.TOTP._mark_code_used = _mark_code_used
     flows.activate_totp = activate_totp
     _refuse_staff_enrolment()
 

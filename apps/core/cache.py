@@ -18,10 +18,10 @@ class _SharedClient(RedisCacheClient):
         self._clients: dict[int, Any] = {}  # by id() of its pool, which lives as long
 
     def get_client(self, key: Any = None, *, write: bool = False) -> Any:
-        pool = self._get_connection_pool(write)
+        pool = self._get_connection_pool(write)  # type: ignore[attr-defined]
         client = self._clients.get(id(pool))
         if client is None:
-            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)  # type: ignore[attr-defined]
         return client
 
 
@@ -33,4 +33,4 @@ class SharedClientRedisCache(RedisCache):
     def redis_client(self) -> Any:
         """The redis client itself, for what the cache API cannot say in one round trip
         (the throttles' script)."""
-        return self._cache.get_client(write=True)
+        return self._cache.get_client(write=True)  # type: ignore[attr-defined]

@@ -15,7 +15,7 @@ statement it runs itself).
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, cast
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -39,7 +39,7 @@ def scalar(query: str, param: str, connection: BaseDatabaseWrapper | None = None
     if connection.queries_logged or not begun:
         with connection.cursor() as cursor:
             cursor.execute(query, [param])
-            return cursor.fetchone()[0]  # text: Django loads json and jsonb as text
+            return cast(str, cursor.fetchone()[0])  # text: Django loads json and jsonb as text
     execute = _run
     for wrapper in connection.execute_wrappers:  # as Django nests them: the last is outermost
         execute = functools.partial(wrapper, execute)
@@ -57,7 +57,7 @@ def _run(query: str, params: list[str], many: bool, context: dict[str, Any]) -> 
         if raw.pgconn.status == pq.ConnStatus.BAD:  # the connection failed, not the statement
             raise errors.OperationalError(result.get_error_message(encoding))
         raise errors.error_from_result(result, encoding=encoding)
-    return result.get_value(0, 0).decode()
+    return cast(bytes, result.get_value(0, 0)).decode()
 
 
 @functools.cache

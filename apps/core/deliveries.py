@@ -156,7 +156,7 @@ def dead_letters_by_reason() -> dict[str, int]:
     return {row["reason"]: row["n"] for row in rows}
 
 
-class GuardedTask(Task):
+class GuardedTask(Task):  # type: ignore[type-arg]
     """Base class of our Celery tasks (see the module docstring)."""
 
     abstract = True

@@ -87,7 +87,8 @@ def publish(event: Event) -> UUID:
     with connection.cursor() as cursor:
         cursor.execute(OUTBOX_WRITE, row)
     dispatch_after_commit(row[0], event.name)
-    return row[0]
+    event_id: UUID = row[0]
+    return event_id
 
 
 def dispatch_after_commit(

@@ -126,11 +126,11 @@ def idempotent(method: Callable[..., Response]) -> Callable[..., Response]:
         endpoint = f"{request.method} {request.path}"
         digest = hashlib.sha256(json.dumps([endpoint, body], sort_keys=True).encode()).hexdigest()
         caller = principal(request)
-        owner = caller.idempotency_id if caller else request.user.pk
+        owner: int = caller.idempotency_id if caller else request.user.pk  # type: ignore[assignment]
         record_id = _claim(owner, key, endpoint, digest, body)
         if record_id is None:
             return _replay(owner, key, endpoint, digest, body)
-        request.idempotency_key = key
+        request.idempotency_key = key  # type: ignore[attr-defined]
         try:
             response = method(view, request, *args, **kwargs)
         except DomainError as error:

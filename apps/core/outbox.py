@@ -55,7 +55,9 @@ def dispatch(event_id: UUID | str, event_type: str) -> bool:
     try:
         for handler in handlers:
             handle_event.apply_async(
-                (str(event_id), handler), retry=False, confirm_timeout=CONFIRM_TIMEOUT_SECONDS
+                (str(event_id), handler),
+                retry=False,
+                confirm_timeout=CONFIRM_TIMEOUT_SECONDS,  # type: ignore[call-arg]
             )
     except BROKER_ERRORS as exc:
         _broker_down_until = time.monotonic() + BREAKER_SECONDS
@@ -87,7 +89,7 @@ MARK_DISPATCHED_SQL = (
 
 
 def mark_dispatched(
-    event_ids: list[UUID] | list[str], *, unsubscribed: Sequence[UUID | str] = ()
+    event_ids: Sequence[UUID | str], *, unsubscribed: Sequence[UUID | str] = ()
 ) -> None:
     """One statement. The mark only spares the sweeper a re-send (handlers dedupe anyway), so
     on its own it need not wait for the WAL flush: asynchronous commit keeps it off the
@@ -226,7 +228,9 @@ def _redispatch_batch(batch: int) -> tuple[int, int]:
         try:
             for handler in missing:
                 handle_event.apply_async(
-                    (str(pk), handler), retry=False, confirm_timeout=CONFIRM_TIMEOUT_SECONDS
+                    (str(pk), handler),
+                    retry=False,
+                    confirm_timeout=CONFIRM_TIMEOUT_SECONDS,  # type: ignore[call-arg]
                 )
                 sent += 1
         except BROKER_ERRORS as exc:

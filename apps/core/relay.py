@@ -103,7 +103,7 @@ def send(batch: list[tuple[UUID | str, str]]) -> bool:
             from apps.core.tasks import dispatch_events
 
             # A summary, not celery's saferepr of every id, which costs a batch much of its CPU.
-            dispatch_events.apply_async(
+            dispatch_events.apply_async(  # type: ignore[call-arg]
                 (subscribed,),
                 retry=False,
                 confirm_timeout=outbox.CONFIRM_TIMEOUT_SECONDS,

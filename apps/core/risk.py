@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 
@@ -28,14 +28,18 @@ class Decision:
 
 
 def amount_limits(currency: str) -> dict[str, int]:
-    rules = {**settings.PAYMENTS_RISK["amount"], **_edited()["amount"]}
+    rules = {**_defaults()["amount"], **_edited()["amount"]}
     limits: dict[str, int] = rules.get(currency, rules["default"])
     return limits
 
 
 def max_per_hour() -> int:
     edited = _edited()["max_per_hour"]
-    return int(edited if edited is not None else settings.PAYMENTS_RISK["max_per_hour"])
+    return int(edited if edited is not None else _defaults()["max_per_hour"])
+
+
+def _defaults() -> dict[str, Any]:
+    return cast(dict[str, Any], settings.PAYMENTS_RISK)
 
 
 _cache: tuple[float, dict[str, Any]] | None = None

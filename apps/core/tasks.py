@@ -1,3 +1,4 @@
+from typing import Any
 from uuid import UUID
 
 from celery import Task, shared_task
@@ -8,7 +9,7 @@ MAX_HANDLER_RETRIES = 8
 
 
 @shared_task(name="core.handle_event", bind=True, acks_late=True, ignore_result=True)
-def handle_event(self: Task, event_id: str, handler: str) -> None:
+def handle_event(self: "Task[Any, Any]", event_id: str, handler: str) -> None:
     try:
         outbox.handle(UUID(event_id), handler)
     except Exception as exc:
@@ -19,20 +20,20 @@ def handle_event(self: Task, event_id: str, handler: str) -> None:
 
 
 @shared_task(name="core.outbox_sweep", bind=True, acks_late=True, ignore_result=True)
-def outbox_sweep(self: Task) -> None:
+def outbox_sweep(self: "Task[Any, Any]") -> None:
     outbox.sweep()
     outbox.redispatch()
 
 
 @shared_task(name="core.idempotency_cleanup", bind=True, acks_late=True, ignore_result=True)
-def idempotency_cleanup(self: Task) -> None:
+def idempotency_cleanup(self: "Task[Any, Any]") -> None:
     from apps.core.idempotency import idempotency_cleanup as cleanup
 
     cleanup()
 
 
 @shared_task(name="core.dispatch_events", bind=True, acks_late=True, ignore_result=True)
-def dispatch_events(self: Task, pairs: list[list[str]]) -> None:
+def dispatch_events(self: "Task[Any, Any]", pairs: list[list[str]]) -> None:
     """A relay's batch of committed events: one handle_event task per subscribed handler."""
     from apps.core import relay
 
@@ -40,14 +41,14 @@ def dispatch_events(self: Task, pairs: list[list[str]]) -> None:
 
 
 @shared_task(name="core.deliveries_cleanup", bind=True, acks_late=True, ignore_result=True)
-def deliveries_cleanup(self: Task) -> None:
+def deliveries_cleanup(self: "Task[Any, Any]") -> None:
     from apps.core import deliveries
 
     deliveries.dead_letters_cleanup()
 
 
 @shared_task(name="core.outbox_prune", bind=True, acks_late=True, ignore_result=True)
-def outbox_prune(self: Task) -> None:
+def outbox_prune(self: "Task[Any, Any]") -> None:
     from apps.core import retention
 
     retention.outbox_prune()

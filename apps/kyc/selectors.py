@@ -5,6 +5,8 @@ on tier 0; a currency without a limit row falls back to settings.KYC_DEFAULT_LIM
 """
 
 from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.db import connection
@@ -74,7 +76,7 @@ def limits_for_users(*, user_ids: list[int], currency: str) -> dict[int, Limits]
 
 
 # Usage (spent today / this month) is counted by wallets, above kyc: it registers a provider.
-_usage_providers: list = []
+_usage_providers: list[Any] = []
 
 
 def usage_provider_register(provider: object) -> None:
@@ -108,7 +110,7 @@ def can_withdraw(*, user_id: int) -> bool:
 ID_DOCUMENTS = ({"passport"}, {"driving_licence"}, {"national_id_front", "national_id_back"})
 
 
-def missing_for(*, user_id: int, target_tier: int, case_id: object = None) -> list[str]:
+def missing_for(*, user_id: int, target_tier: int, case_id: UUID | None = None) -> list[str]:
     """What a customer still has to provide for a tier (in the app's words: codes)."""
     missing = []
     if not Profile.objects.filter(user_id=user_id).exists():
@@ -118,7 +120,7 @@ def missing_for(*, user_id: int, target_tier: int, case_id: object = None) -> li
         missing.append("verified_phone")
     if target_tier >= 2:
         uploaded = set(
-            Document.objects.filter(case_id=case_id)
+            Document.objects.filter(case_id=case_id)  # type: ignore[misc]  # None: no case, none
             .exclude(review=Document.Review.RESUBMIT)
             .values_list("type", flat=True)
         )
@@ -130,7 +132,7 @@ def missing_for(*, user_id: int, target_tier: int, case_id: object = None) -> li
     return missing
 
 
-def status(*, user_id: int) -> dict:
+def status(*, user_id: int) -> dict[str, Any]:
     """The customer's view: tier, the current (or last) case, what the next tier needs."""
     tier = tier_of(user_id=user_id)
     case = Case.objects.filter(user_id=user_id).order_by("-created_at").first()
@@ -173,11 +175,11 @@ def _reason(code: str) -> str:
     return REASONS.get(code, "")
 
 
-def documents(*, user_id: int) -> list:
+def documents(*, user_id: int) -> list[Document]:
     return list(Document.objects.filter(case__user_id=user_id).order_by("-uploaded_at"))
 
 
-def export_user(*, user_id: int) -> dict:
+def export_user(*, user_id: int) -> dict[str, Any]:
     """Everything KYC holds about a user (decrypted), for a subject access request."""
     profile = Profile.objects.filter(user_id=user_id).values().first()
     cases = []

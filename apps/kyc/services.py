@@ -544,8 +544,8 @@ def hit_decide(*, hit_id: int, staff_id: int, decision: str, note: str) -> None:
     hit.decision, hit.note, hit.decided_by_id = decision, note, staff_id
     hit.decided_at = timezone.now()
     hit.save(update_fields=["decision", "note", "decided_by", "decided_at"])
-    if hit.case_id is not None:
-        case = hit.case
+    case = hit.case  # None, without a query, when it has no case
+    if case is not None:
         CaseTransition.objects.create(
             case=case,
             from_state=case.state,
@@ -606,7 +606,7 @@ def cases_expire() -> int:
     )
     with transaction.atomic():
         for user_id, expires_on in expiring:
-            publish(KycDocumentsExpiring(user_id=user_id, expires_on=expires_on.isoformat()))
+            publish(KycDocumentsExpiring(user_id=user_id, expires_on=expires_on.isoformat()))  # type: ignore[union-attr]
     return expired
 
 
@@ -638,7 +638,7 @@ def _holds_personal_data(user_id: int) -> bool:
 
 
 @transaction.atomic
-def _expire(case_id: int) -> None:
+def _expire(case_id: UUID) -> None:
     case = _staff_case(case_id)
     _move(case, S.EXPIRED, by=None, reason="approval expired")
     customer_tier_set(user_id=case.user_id, level=0)

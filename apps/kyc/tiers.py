@@ -1,5 +1,7 @@
 """The default tiers: one definition for the data migration and for tests' database resets."""
 
+from typing import Any
+
 # level, name, can_withdraw, limits in major units: per transaction, daily, monthly, max balance
 TIERS = [
     (0, "Unverified", False, (100, 250, 1_000, 1_500)),
@@ -9,7 +11,7 @@ TIERS = [
 CURRENCIES = ["EUR", "USD", "GBP"]  # two decimal places: major * 100 minor units
 
 
-def ensure(tier_model: type, limit_model: type) -> None:
+def ensure(tier_model: type[Any], limit_model: type[Any]) -> None:
     for level, name, can_withdraw, limits in TIERS:
         tier, _ = tier_model.objects.get_or_create(
             level=level, defaults={"name": name, "can_withdraw": can_withdraw}

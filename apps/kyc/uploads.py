@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import filetype
 from django.conf import settings
@@ -44,7 +44,7 @@ def clean(data: bytes) -> CleanFile:
         raise FileTypeNotAllowed(detected=content_type, allowed=sorted(ALLOWED))
     if content_type == "application/pdf":
         return CleanFile(_pdf(data), content_type)
-    return CleanFile(_image(data, ALLOWED[content_type]), content_type)
+    return CleanFile(_image(data, cast(str, ALLOWED[content_type])), content_type)
 
 
 def _pdf(data: bytes) -> bytes:
@@ -96,7 +96,7 @@ def _image(data: bytes, fmt: str) -> bytes:
             with Image.open(io.BytesIO(data)) as probe:
                 probe.verify()  # structure and checksums
         with Image.open(io.BytesIO(data)) as image:
-            image = ImageOps.exif_transpose(image)  # keep the orientation, lose the EXIF
+            image = ImageOps.exif_transpose(image)  # type: ignore[assignment]  # keep the orientation, lose the EXIF
             out = io.BytesIO()
             if fmt == "JPEG":
                 image.convert("RGB").save(out, format=fmt, quality=92)

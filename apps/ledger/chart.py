@@ -2,6 +2,7 @@
 `manage.py ledger_bootstrap` and `currency_enable` (the currencies are the Currency table's)."""
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def system_accounts(currencies: list[str], providers: list[str]) -> list[tuple[S
 
 
 def ensure(
-    account_model: type, balance_model: type, currencies: list[str], providers: list[str]
+    account_model: type[Any], balance_model: type[Any], currencies: list[str], providers: list[str]
 ) -> int:
     """Create missing system accounts and their balance shards; returns how many were new."""
     created = 0

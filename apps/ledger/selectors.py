@@ -14,8 +14,8 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from apps.core.money import Money
+from apps.ledger.errors import AccountNotFound as AccountNotFound  # other apps catch it here
 from apps.ledger.errors import (
-    AccountNotFound,
     CurrencyNotSupported,
     HoldNotFound,
     TransactionNotFound,
@@ -366,7 +366,9 @@ class StatementLine:
     balance: int
 
 
-def statement(*, account_id: UUID, since: datetime, until: datetime) -> tuple[int, list]:
+def statement(
+    *, account_id: UUID, since: datetime, until: datetime
+) -> tuple[int, list[StatementLine]]:
     """Opening balance at `since` and each entry until `until` with the running balance, in
     the account's own sign (a wallet's balance grows with credits)."""
     account = _account(account_id)

@@ -182,7 +182,9 @@ def _call(function: str, payload: dict[str, Any], savepoint: bool = True) -> dic
     scope = transaction.atomic() if savepoint and conn.in_atomic_block else nullcontext()
     try:
         with scope:
-            result = json.loads(db.scalar(_FUNCTIONS[function], json.dumps(payload), conn))
+            result: dict[str, Any] = json.loads(
+                db.scalar(_FUNCTIONS[function], json.dumps(payload), conn)
+            )
     except DatabaseError as exc:
         raise _error_from(exc) from exc
     for event in result["events"]:

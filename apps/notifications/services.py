@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from celery import current_app
@@ -84,7 +84,7 @@ def account_mail(
         subject, body, html = fallback
         text = Rendered(title=subject, body=body, sms=body, html=html)
     delivery = _delivery(user.id if user else None, "account_mail", EMAIL, email, text, None)
-    return delivery.pk
+    return cast(Delivery, delivery).pk  # without an event it is always created
 
 
 def account_sms(*, phone: str, code: str, user_id: int | None) -> UUID:
@@ -92,7 +92,7 @@ def account_sms(*, phone: str, code: str, user_id: int | None) -> UUID:
     contact = accounts_selectors.user_contact(user_id=user_id) if user_id else None
     language = contact.language if contact else settings.LANGUAGE_CODE
     text = render("account/phone_code", language, {"code": code})
-    return _delivery(user_id, "phone_code", SMS, phone, text, None).pk
+    return cast(Delivery, _delivery(user_id, "phone_code", SMS, phone, text, None)).pk
 
 
 def _address(channel: str, contact: accounts_selectors.Contact) -> str:
@@ -106,7 +106,14 @@ def _address(channel: str, contact: accounts_selectors.Contact) -> str:
     return ""
 
 
-def _in_app(user_id: int, kind: str, category: str, text: Rendered, event_id, data) -> None:
+def _in_app(
+    user_id: int,
+    kind: str,
+    category: str,
+    text: Rendered,
+    event_id: str | None,
+    data: dict[str, Any],
+) -> None:
     fields = {"category": category, "title": text.title[:200], "body": text.body, "data": data}
     if event_id is None:
         Notification.objects.create(user_id=user_id, kind=kind, **fields)
@@ -116,7 +123,14 @@ def _in_app(user_id: int, kind: str, category: str, text: Rendered, event_id, da
         )
 
 
-def _delivery(user_id, kind, channel, address, text: Rendered, event_id) -> Delivery | None:
+def _delivery(
+    user_id: int | None,
+    kind: str,
+    channel: str,
+    address: str,
+    text: Rendered,
+    event_id: str | None,
+) -> Delivery | None:
     fields = {
         "address": address,
         "subject": text.title[:200],
@@ -179,7 +193,8 @@ def delivery_give_up(*, delivery_id: UUID, error: str) -> None:
 
 def _message(delivery: Delivery) -> channels.Message:
     if delivery.channel == PUSH:
-        tokens = PushDevice.objects.filter(user_id=delivery.user_id, active=True)
+        # A push delivery always has its user (deliveries to an address may not).
+        tokens = PushDevice.objects.filter(user_id=delivery.user_id, active=True)  # type: ignore[misc]
         to = tuple(tokens.values_list("token", flat=True))
     else:
         to = (delivery.address,)
@@ -193,7 +208,9 @@ def _message(delivery: Delivery) -> channels.Message:
     )
 
 
-def _record(delivery: Delivery, status: str, error: str = "", provider_id: str = "", log=True):
+def _record(
+    delivery: Delivery, status: str, error: str = "", provider_id: str = "", log: bool = True
+) -> None:
     fields = {"status": status, "last_error": error, "provider_message_id": provider_id}
     final = status in (Delivery.Status.SENT, Delivery.Status.FAILED)
     if final and delivery.kind in SECRET_KINDS:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 from uuid import UUID
 
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, QuerySet
@@ -32,7 +33,7 @@ def payment_get(*, user_id: int, payment_id: UUID) -> Payment:
     return payment
 
 
-def payment_history(*, payment: Payment) -> list[dict]:
+def payment_history(*, payment: Payment) -> list[dict[str, Any]]:
     """The state changes a customer may see (not provider or staff details)."""
     return [
         {"from": e.from_state or None, "to": e.to_state, "at": e.at}
@@ -68,12 +69,12 @@ def payment_bookings(*, payment: Payment) -> list[ledger_selectors.TransactionVi
     return [ledger_selectors.transaction_get(transaction_id=i) for i in found]
 
 
-def settlement_report(*, provider: str, day: date) -> list[dict]:
+def settlement_report(*, provider: str, day: date) -> list[dict[str, Any]]:
     """The provider's own settlement report for a day (a network call for real providers)."""
     return providers.get(provider).settlement_report(day=day)
 
 
-def settled_on(*, day: date) -> list[dict]:
+def settled_on(*, day: date) -> list[dict[str, Any]]:
     """Our payments that succeeded on a day (UTC), as the bank should report them."""
     rows = PaymentEvent.objects.filter(kind="state", to_state="succeeded", at__date=day)
     return [

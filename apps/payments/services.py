@@ -28,7 +28,7 @@ import hashlib
 import json
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from celery import current_app
@@ -339,6 +339,11 @@ def _locked(payment_id: UUID | str) -> Payment | None:
     return Payment.objects.select_for_update().filter(pk=payment_id).first()
 
 
+def _relock(payment_id: UUID | str) -> Payment:
+    """The lock on a payment read earlier: payment rows are never deleted."""
+    return cast(Payment, _locked(payment_id))
+
+
 def step_run(*, payment_id: UUID, only_if_due: bool = False) -> str:
     """The REQUEST step: ask the provider to collect or pay out. Safe to run any number of
     times (the provider deduplicates on our payment id; a finished step is a no-op). Each run
@@ -366,20 +371,20 @@ def step_run(*, payment_id: UUID, only_if_due: bool = False) -> str:
         )
     except providers.ProviderRejected as exc:
         with transaction.atomic():
-            payment = _locked(payment_id)
+            payment = _relock(payment_id)
             if payment.state == State.PROCESSING:
                 _fail(payment, "provider_rejected", str(exc))
         return "rejected"
     except providers.ProviderError as exc:
         with transaction.atomic():
-            payment = _locked(payment_id)
+            payment = _relock(payment_id)
             _log(payment, "provider", f"request failed: {exc}")
             if payment.state == State.PROCESSING and timezone.now() > payment.deadline_at:
                 _fail(payment, "provider_unavailable", "the bank could not be reached")
                 return "gave up"
         raise StepRetry(str(exc)) from exc
     with transaction.atomic():
-        payment = _locked(payment_id)
+        payment = _relock(payment_id)
         payment.provider_ref = payment.provider_ref or accepted.provider_ref
         _log(payment, "provider", "request accepted", data={"ref": accepted.provider_ref})
         if payment.state == State.PROCESSING and payment.step == Step.REQUEST:
@@ -412,7 +417,8 @@ def _succeed(payment: Payment, cause: str) -> None:
             metadata={"payment_id": str(payment.pk)},
         )
     else:
-        posting = ledger_services.hold_post(hold_id=payment.hold_id, created_by="payments")
+        hold_id = cast(UUID, payment.hold_id)  # a processing withdrawal has one (constraint)
+        posting = ledger_services.hold_post(hold_id=hold_id, created_by="payments")
     _booked_succeeded(payment, posting.transaction_id, cause)
 
 
@@ -641,7 +647,7 @@ def payment_recover(*, payment_id: UUID, force: bool = False) -> str:
     except providers.ProviderError:
         return "provider down"
     with transaction.atomic():
-        payment = _locked(payment_id)
+        payment = _relock(payment_id)
         if payment.state != State.PROCESSING:
             return "finished"
         _log(payment, "provider", f"status polled: {status.state}")
@@ -672,7 +678,7 @@ def payment_recover(*, payment_id: UUID, force: bool = False) -> str:
     except providers.ProviderError:
         return "provider down"
     with transaction.atomic():
-        payment = _locked(payment_id)
+        payment = _relock(payment_id)
         if payment.state != State.PROCESSING:
             return "finished"
         if not canceled:
@@ -691,6 +697,7 @@ def review_decide(*, payment_id: UUID, staff_id: int, approve: bool, note: str =
         # Four eyes: nobody approves their own payment, whatever their admin permissions.
         raise errors.DeciderIsParty()
     review = RiskReview.objects.select_for_update().get(payment=payment)
+    payment = cast(Payment, payment)  # the review exists, so its payment does
     if review.decision != RiskReview.Decision.PENDING:
         raise errors.IllegalTransition(decision=review.decision)
     review.decision = RiskReview.Decision.APPROVED if approve else RiskReview.Decision.REJECTED
@@ -737,7 +744,7 @@ def compensation_approve(*, action_id: int, staff_id: int) -> str:
     payment_id = action.payment_id
     canceled = providers.get(action.payment.provider).cancel(payment_id=str(payment_id))
     with transaction.atomic():
-        payment = _locked(payment_id)
+        payment = _relock(payment_id)
         if payment.state != State.PROCESSING:
             outcome = f"nothing to do: {payment.state}"
         elif not canceled:
@@ -853,7 +860,7 @@ def resolution_approve(*, action_id: int, staff_id: int) -> str:
     if action.action != ManualAction.Action.CLOSE:
         _bank_confirmed(action.payment)
     with transaction.atomic():
-        payment = _locked(action.payment_id)
+        payment = _relock(action.payment_id)
         action = ManualAction.objects.select_for_update().get(pk=action_id)
         if action.executed_at:
             return action.outcome

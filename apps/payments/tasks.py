@@ -1,3 +1,4 @@
+from typing import Any
 from uuid import UUID
 
 import requests
@@ -25,7 +26,7 @@ def run_step(self: Task, payment_id: str) -> None:
 
 # A deadlock or a dropped connection is worth another go; anything else waits for the
 # recovery job (and the logs).
-DATABASE_HICCUPS = dict(
+DATABASE_HICCUPS: dict[str, Any] = dict(
     autoretry_for=(OperationalError,), retry_backoff=True, retry_backoff_max=60, max_retries=8
 )
 

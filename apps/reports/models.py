@@ -79,7 +79,7 @@ class ReconciliationRun(models.Model):
     day = models.DateField()
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True)
-    clean = models.BooleanField(default=False)
+    clean = models.BooleanField(default=False)  # type: ignore[assignment]  # hides Model.clean()
     summary = models.JSONField(default=dict)
 
     def __str__(self) -> str:

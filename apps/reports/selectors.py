@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 from django.db.models import Sum
@@ -12,7 +14,7 @@ from django.db.models.functions import TruncMonth
 from apps.reports.models import AccountDay, Break, KindDay
 
 
-def summary(*, account_id: UUID, since: date, until: date) -> dict:
+def summary(*, account_id: UUID, since: date, until: date) -> dict[str, Any]:
     """Money in and out of one account by kind and by month (credits in, debits out)."""
     rows = AccountDay.objects.filter(account_id=account_id, day__gte=since, day__lte=until)
     by_kind = {
@@ -29,7 +31,9 @@ def summary(*, account_id: UUID, since: date, until: date) -> dict:
     return {"by_kind": by_kind, "by_month": by_month}
 
 
-def daily_snapshots(*, account_id: UUID, since: date, until: date, sign: int = 1) -> list[dict]:
+def daily_snapshots(
+    *, account_id: UUID, since: date, until: date, sign: int = 1
+) -> list[dict[str, Any]]:
     """Opening, credits, debits and closing per day (a wallet: credits raise the balance)."""
     before = AccountDay.objects.filter(account_id=account_id, day__lt=since).aggregate(
         c=Sum("credits"), d=Sum("debits")
@@ -58,7 +62,7 @@ def daily_snapshots(*, account_id: UUID, since: date, until: date, sign: int = 1
     return out
 
 
-def volumes(*, day: date) -> list[dict]:
+def volumes(*, day: date) -> list[Mapping[str, Any]]:
     return list(
         KindDay.objects.filter(day=day)
         .values("kind", "currency", "transactions", "amount")

@@ -123,7 +123,7 @@ def reconcile(*, day: date) -> ReconciliationRun:
     """Internal (ledger, wallets, read models) and external (each provider's settlement report
     against our payments) checks for a day; every break is stored, and operations is told."""
     run = ReconciliationRun.objects.create(day=day)
-    breaks: list[tuple[str, str, dict]] = []
+    breaks: list[tuple[str, str, dict[str, Any]]] = []
     # One check that raises (a provider's report unreadable, a bad row) becomes a break of
     # its own: the others still run, the run finishes and operations hear of it.
     for name, check in (
@@ -151,7 +151,7 @@ def reconcile(*, day: date) -> ReconciliationRun:
     return run
 
 
-def _checked(name: str, check: Any) -> list[tuple[str, str, dict]]:
+def _checked(name: str, check: Any) -> list[tuple[str, str, dict[str, Any]]]:
     # Inside a caller's transaction (a test, a shell) a savepoint keeps a failed check from
     # poisoning it; outside, none, so the provider's report is not fetched inside one.
     scope = transaction.atomic() if connection.in_atomic_block else nullcontext()
@@ -170,12 +170,12 @@ def _count(kinds: Any) -> dict[str, int]:
     return dict(counts)
 
 
-def _ledger_breaks() -> list[tuple[str, str, dict]]:
+def _ledger_breaks() -> list[tuple[str, str, dict[str, Any]]]:
     result = ledger_services.verify(store=True)
     return [(f"ledger_{b['check']}", b["subject"], {"detail": b["detail"]}) for b in result.breaks]
 
 
-def _wallet_breaks() -> list[tuple[str, str, dict]]:
+def _wallet_breaks() -> list[tuple[str, str, dict[str, Any]]]:
     out = []
     for wallet_id, account_id, currency in wallets_selectors.wallet_accounts():
         try:
@@ -193,7 +193,7 @@ def _wallet_breaks() -> list[tuple[str, str, dict]]:
     return out
 
 
-def _read_model_breaks(day: date) -> list[tuple[str, str, dict]]:
+def _read_model_breaks(day: date) -> list[tuple[str, str, dict[str, Any]]]:
     start = datetime.combine(day, time.min, tzinfo=UTC)
     expected: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     for _, kind, _, account_id, direction, amount, _ in ledger_selectors.legs_between(
@@ -220,11 +220,11 @@ def _read_model_breaks(day: date) -> list[tuple[str, str, dict]]:
     ]
 
 
-def _settlement_breaks(day: date) -> list[tuple[str, str, dict]]:
+def _settlement_breaks(day: date) -> list[tuple[str, str, dict[str, Any]]]:
     ours = {p["reference"]: p for p in payments_selectors.settled_on(day=day)}
     providers = set(payments_selectors.providers_used()) | {p["provider"] for p in ours.values()}
-    theirs: dict[str, dict] = {}
-    out = []
+    theirs: dict[str, dict[str, Any]] = {}
+    out: list[tuple[str, str, dict[str, Any]]] = []
     for provider in sorted(providers):
         try:
             lines = _settlement_lines(provider, day)
@@ -247,7 +247,7 @@ def _settlement_breaks(day: date) -> list[tuple[str, str, dict]]:
     return out
 
 
-def _settlement_lines(provider: str, day: date) -> list[dict]:
+def _settlement_lines(provider: str, day: date) -> list[dict[str, Any]]:
     """Lines operations uploaded for the day, else the provider's own report."""
     uploaded = SettlementLine.objects.filter(provider=provider, day=day)
     if not uploaded.exists():

@@ -12,7 +12,7 @@ from django.db.models import F, Q, Sum
 from apps.accounts import selectors as accounts_selectors
 from apps.core.money import Money
 from apps.ledger import selectors as ledger_selectors
-from apps.wallets.errors import WalletNotFound
+from apps.wallets.errors import WalletNotFound as WalletNotFound  # other apps catch it here
 from apps.wallets.models import (
     MemberRole,
     MoneyRequest,

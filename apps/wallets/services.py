@@ -396,7 +396,8 @@ def _lock_spending_gate(user_id: int, currency: str) -> _Gate:
             " RETURNING day, day_total, month, month_total",
             [user_id, currency],
         )
-        return _gate_of(*cursor.fetchone(), currency)
+        day, day_total, month, month_total = cursor.fetchone()
+        return _gate_of(day, day_total, month, month_total, currency)
 
 
 def _gate_of(day: Any, day_total: int, month: Any, month_total: int, currency: str) -> _Gate:
@@ -446,7 +447,8 @@ def _lock_gate_and_load(
         if row[5] is not None:
             wallet = Wallet.from_db(connection.alias, _WALLET_FIELDS, row[5:])
             found[wallet.pk] = (wallet, "owner" if wallet.owner_id == user_id else row[4])
-    return _gate_of(*rows[0][:4], currency), found
+    day, day_total, month, month_total = rows[0][:4]
+    return _gate_of(day, day_total, month, month_total, currency), found
 
 
 def _counted(gate: _Gate, total: Money) -> dict[str, Any]:

@@ -28,7 +28,7 @@ _RUN = DATABASES["default"]["NAME"]
 CACHES["default"]["KEY_PREFIX"] = f"test-{_RUN}"
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 CELERY_TASK_DEFAULT_QUEUE = f"test-{_RUN}"
-CELERY_TASK_ROUTES: dict = {}  # every task of a test run on its own queue
+CELERY_TASK_ROUTES = {}  # every task of a test run on its own queue
 NOTIFICATIONS_BACKENDS = {
     "email": "apps.notifications.channels.basic.DjangoEmail",
     "sms": "apps.notifications.channels.basic.Memory",

@@ -37,7 +37,7 @@ def _describe(exc: exceptions.APIException, data: Any) -> tuple[str, str, dict[s
         # DRF's message echoes the client's Content-Type (boundary included): keep ours stable.
         return "unsupported_media_type", "This media type is not accepted here.", {}
     if isinstance(exc, exceptions.Throttled):
-        details = {"retry_after": exc.wait and int(exc.wait + 0.999)}
+        details = {"retry_after": exc.wait and int(exc.wait + 0.999)}  # type: ignore[attr-defined]
         return "throttled", "Too many requests; retry later.", details
     return exc.default_code, str(exc.detail), {}
 
@@ -50,6 +50,7 @@ DATABASE_RETRY_AFTER = 5
 
 
 def exception_handler(exc: Exception, ctx: dict[str, Any]) -> Response:
+    response: Response | None
     if isinstance(exc, TOO_LARGE):
         set_rollback()
         return Response(

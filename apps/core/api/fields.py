@@ -16,7 +16,7 @@ class MinorUnitsField(serializers.IntegerField):
     def to_internal_value(self, data: Any) -> int:
         if type(data) is not int:  # bool is an int subclass: refused too
             self.fail("invalid")
-        return super().to_internal_value(data)  # type: ignore[no-any-return]
+        return super().to_internal_value(data)
 
 
 _CURRENCIES = serializers.ChoiceField(choices=CURRENCY_CODES)  # its choice indexes, built once

@@ -1,3 +1,5 @@
+from typing import Any
+
 from drf_spectacular.utils import inline_serializer
 from rest_framework import pagination, serializers
 
@@ -11,8 +13,8 @@ class CursorPagination(pagination.CursorPagination):
 
 
 def page_of(
-    name: str, items: serializers.BaseSerializer, *, links: tuple[str, ...] = ()
-) -> serializers.Serializer:
+    name: str, items: "serializers.BaseSerializer[Any]", *, links: tuple[str, ...] = ()
+) -> "serializers.Serializer[Any]":
     """The documented shape of a list answer: `{"results": [...]}` plus its page links (URLs,
     null on the last page)."""
     fields = {link: serializers.CharField(allow_null=True) for link in links}

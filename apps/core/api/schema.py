@@ -7,7 +7,7 @@ the `DomainError` classes a view lists in `domain_errors`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from rest_framework import serializers
@@ -49,7 +49,9 @@ def error_schema(codes: list[str]) -> dict[str, Any]:
 
 
 class AutoSchema(SpectacularAutoSchema):
-    def get_serializer_name(self, serializer: Any, direction: str) -> str:
+    def get_serializer_name(
+        self, serializer: Any, direction: Literal["request", "response"]
+    ) -> str:
         """Nested `InputSerializer`s of different views get distinct component names:
         `TransferCreateApi.InputSerializer` becomes `TransferCreateInput`."""
         qualname = type(serializer).__qualname__

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 class FailOpenMixin:
     def allow_request(self, request: Request, view: Any) -> bool:
         try:
-            return super().allow_request(request, view)  # type: ignore[misc]
+            return super().allow_request(request, view)  # type: ignore[misc, no-any-return]
         except RedisError as exc:
             log.warning("throttle %s skipped, cache unavailable: %s", type(self).__name__, exc)
             return True
@@ -72,6 +72,9 @@ def _count(cache: Any, windows: list[tuple[str, int, int]], now: float) -> int |
 class SlidingWindowThrottle(throttling.SimpleRateThrottle):
     """SimpleRateThrottle's rates and keys, counted by `_WINDOWS` in the cache's Redis."""
 
+    num_requests: int  # set with the rate, by SimpleRateThrottle.__init__
+    duration: int
+
     def allow_request(self, request: Request, view: Any) -> bool:
         if self.rate is None:
             return True
@@ -93,10 +96,10 @@ class _RequestRates(SlidingWindowThrottle):
         self.retry_after: int | None = None
 
     def allow_request(self, request: Request, view: Any) -> bool:
-        rates = dict(api_settings.DEFAULT_THROTTLE_RATES)
+        rates: dict[str, Any] = dict(api_settings.DEFAULT_THROTTLE_RATES)
         user = request.user
         authenticated = bool(user and user.is_authenticated)
-        ident = user.pk if authenticated else self.get_ident(request)
+        ident: object = user.pk if authenticated else self.get_ident(request)
         scopes = ["user"] if authenticated else ["anon", "user"]
         caller = principal(request)
         if caller is not None:  # an API key: its own rate, counted per key
@@ -106,10 +109,10 @@ class _RequestRates(SlidingWindowThrottle):
             if scope not in rates:
                 raise ImproperlyConfigured(f"No default throttle rate set for '{scope}' scope")
             scopes.append(scope)
-        windows = []
+        windows: list[tuple[str, int, int]] = []
         for name in scopes:
             limit, duration = self.parse_rate(rates.get(name))
-            if limit is not None:
+            if limit is not None and duration is not None:  # both or neither
                 windows.append(
                     (self.cache_format % {"scope": name, "ident": ident}, duration, limit)
                 )

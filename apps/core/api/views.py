@@ -5,6 +5,7 @@ from rest_framework.decorators import api_view, permission_classes, throttle_cla
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
+from rest_framework.response import Response
 
 from apps.core import context
 from apps.core.api.exceptions import error_body
@@ -14,7 +15,7 @@ from apps.core.api.exceptions import error_body
 @api_view(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
 @permission_classes([AllowAny])
 @throttle_classes([])
-def not_found(request: Request, *args: object, **kwargs: object) -> None:
+def not_found(request: Request, /, *args: object, **kwargs: object) -> Response:
     """Unknown /api/ paths answer in the API's error shape, not with an HTML page."""
     raise NotFound()
 

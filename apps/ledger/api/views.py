@@ -97,7 +97,7 @@ class LedgerAccountListApi(LedgerKeyApi):
         rule = serializers.ChoiceField(choices=BalanceRule.choices, default=BalanceRule.NONE)
 
     class Pagination(CursorPagination):
-        ordering = ("-created_at", "-id")
+        ordering = ("-created_at", "-id")  # type: ignore[assignment]  # DRF takes a tuple
 
     @extend_schema(
         responses={
@@ -264,7 +264,8 @@ class LedgerTransactionCreateApi(LedgerKeyApi):
 
     class InputSerializer(serializers.Serializer):
         reference = serializers.RegexField(REFERENCE, help_text="your permanent business key")
-        entries = LedgerEntrySerializer(many=True, min_length=2, max_length=50)
+        # For the ListSerializer that many=True builds; the stubs miss them.
+        entries = LedgerEntrySerializer(many=True, min_length=2, max_length=50)  # type: ignore[call-arg]
         description = serializers.CharField(max_length=500, required=False, default="")
         metadata = Metadata()
 

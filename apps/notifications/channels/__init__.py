@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Protocol
 
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -36,6 +37,10 @@ class PermanentFailure(Exception):
     """Retrying cannot help (bad address, rejected content)."""
 
 
+class Backend(Protocol):
+    def send(self, message: Message) -> Sent: ...
+
+
 @cache
-def backend(channel: str) -> object:
+def backend(channel: str) -> Backend:
     return import_string(settings.NOTIFICATIONS_BACKENDS[channel])()

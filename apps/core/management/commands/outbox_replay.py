@@ -24,7 +24,9 @@ class Command(BaseCommand):
         parser.add_argument("--type", help="only this event type, e.g. payments.payment_failed")
         parser.add_argument("--dry-run", action="store_true", help="count, send nothing")
 
-    def handle(self, *args: Any, since: datetime, type: str | None, dry_run: bool, **kw: Any):
+    def handle(
+        self, *args: Any, since: datetime, type: str | None, dry_run: bool, **kw: Any
+    ) -> None:
         if since.tzinfo is None:
             raise CommandError("--since needs a time zone, e.g. 2026-11-24T00:00:00+00:00")
         rows = OutboxEvent.objects.filter(created_at__gte=since).order_by("created_at")

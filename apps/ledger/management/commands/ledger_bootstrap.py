@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from apps.ledger import chart, selectors, services
 from apps.ledger.errors import AccountNotFound
@@ -11,7 +11,7 @@ class Command(BaseCommand):
         " and provider (idempotent); --dry-run only lists them."
     )
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--dry-run", action="store_true", help="list, write nothing")
 
     def handle(self, *args: object, dry_run: bool = False, **options: object) -> None:

@@ -1,7 +1,7 @@
 import json
 from datetime import date
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.ledger import services
 from apps.ledger.verification import checkpoint_export
@@ -13,7 +13,7 @@ class Command(BaseCommand):
         "JSON for an auditor (verify offline with scripts/verify_checkpoints.py)."
     )
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--export", metavar="YYYY-MM-DD", help="export this day instead")
         parser.add_argument("--output", help="file to write (default: standard output)")
 

@@ -1,4 +1,4 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.ledger import services
 
@@ -9,7 +9,7 @@ class Command(BaseCommand):
         "entries; name each break. Exit status 1 when anything is broken."
     )
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--no-store", action="store_true", help="do not store a report")
 
     def handle(self, *args: object, no_store: bool = False, **options: object) -> None:

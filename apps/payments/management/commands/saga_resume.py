@@ -5,7 +5,7 @@ from uuid import UUID
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from apps.payments import selectors, services
+from apps.payments import errors, selectors, services
 
 
 class Command(BaseCommand):
@@ -25,7 +25,7 @@ class Command(BaseCommand):
         if id is not None:
             try:
                 outcome = services.payment_recover(payment_id=id, force=True)
-            except services.errors.PaymentNotFound as exc:
+            except errors.PaymentNotFound as exc:
                 raise CommandError(f"No payment {id}.") from exc
             self.stdout.write(f"{id}: {outcome}")
             return

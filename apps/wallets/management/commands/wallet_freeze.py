@@ -2,7 +2,7 @@ from uuid import UUID
 
 from auditlog.context import set_actor
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.accounts import selectors as accounts_selectors
 from apps.core.commands import maybe_dry_run
@@ -14,7 +14,7 @@ ROLES = ("compliance", "operations")
 class Command(BaseCommand):
     help = "Freeze (or with --unfreeze, unfreeze) a wallet; the reason is kept with it."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("wallet_id", type=UUID)
         parser.add_argument("--reason", required=True)
         parser.add_argument("--unfreeze", action="store_true")
