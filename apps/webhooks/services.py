@@ -219,7 +219,7 @@ def endpoint_enable(*, endpoint_id: UUID) -> EndpointInfo:
                 waiting.order_by("created_at").values_list("pk", flat=True)[:RESUME_ENQUEUE_MAX]
             )
             publish(EndpointEnabled(endpoint_id=str(endpoint.pk)))
-            transaction.on_commit(lambda: [_enqueue(pk) for pk in ids])
+            transaction.on_commit(lambda: _enqueue_all(ids))
     return selectors.endpoint_info(endpoint)
 
 
@@ -330,16 +330,22 @@ def deliveries_for_event(*, event_id: UUID, event_type: str, payload: dict[str, 
         if created:
             made.append(delivery.pk)
     if made:
-        transaction.on_commit(lambda: [_enqueue(pk) for pk in made])
+        transaction.on_commit(lambda: _enqueue_all(made))
     return made
+
+
+def _enqueue_all(delivery_ids: list[UUID]) -> None:
+    for delivery_id in delivery_ids:
+        _enqueue(delivery_id)
 
 
 def _enqueue(delivery_id: UUID, countdown: float | None = None) -> None:
     # By name through the Celery registry (tasks sit above services). A broker that is away
     # loses nothing: the requeue beat job sends what is due.
+    options: dict[str, Any] = {"countdown": countdown} if countdown is not None else {}
     try:
         current_app.tasks["webhooks.delivery_attempt"].apply_async(
-            (str(delivery_id),), countdown=countdown, retry=False
+            (str(delivery_id),), retry=False, **options
         )
     except BROKER_ERRORS as exc:
         log.warning("webhooks: delivery %s left for the sweeper: %s", delivery_id, exc)
@@ -349,9 +355,9 @@ def retry_delay(attempt: int) -> float:
     """Seconds after failed attempt number `attempt` (1-based) before the next: doubling from
     WEBHOOKS_RETRY_BASE_SECONDS, capped at WEBHOOKS_RETRY_MAX_SECONDS, plus up to 10 %
     jitter (never less than the schedule, so the schedule is a lower bound)."""
-    base = settings.WEBHOOKS_RETRY_BASE_SECONDS * 2 ** (attempt - 1)
-    delay = min(base, settings.WEBHOOKS_RETRY_MAX_SECONDS)
-    return delay * (1 + random.random() / 10)  # noqa: S311 - spreading load, not a secret
+    base = int(settings.WEBHOOKS_RETRY_BASE_SECONDS) * 2 ** (attempt - 1)
+    delay = min(base, int(settings.WEBHOOKS_RETRY_MAX_SECONDS))
+    return float(delay * (1 + random.random() / 10))  # noqa: S311 - spreading load only
 
 
 def _max_attempts(event_type: str) -> int:

@@ -62,7 +62,7 @@ class WebhookKeyApi(APIView):
 
 
 class Pagination(CursorPagination):
-    ordering = ("-created_at", "-id")
+    ordering = ("-created_at", "-id")  # type: ignore[assignment]  # DRF takes a tuple
 
 
 class WebhookEndpointListApi(WebhookKeyApi):
