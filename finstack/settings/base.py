@@ -306,7 +306,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / ".data" / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # The customer web app's build (web/, `npm run build`), served at /app/ (finstack/webapp.py).
-WEBAPP_DIST = env.path("WEBAPP_DIST", default=BASE_DIR / "web" / "dist")
+WEBAPP_DIST = Path(env("WEBAPP_DIST", default=str(BASE_DIR / "web" / "dist")))
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / ".data" / "media")
 MEDIA_URL = "media/"
 STORAGES = {

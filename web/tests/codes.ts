@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { resolve } from "node:path";
 import { parse } from "yaml";
 
 /** Every `error.code` enum value in the committed API schema (the API's error shape). */
 export function schemaErrorCodes(): Set<string> {
-  const path = fileURLToPath(new URL("../../docs/openapi.yaml", import.meta.url));
+  const path = resolve(__dirname, "../../docs/openapi.yaml");
   const schema = parse(readFileSync(path, "utf8"));
   const codes = new Set<string>();
   const walk = (node: unknown): void => {

@@ -17,7 +17,11 @@ const csrf: Middleware = {
   },
 };
 
-export const api = createClient<paths>({ baseUrl: "", credentials: "same-origin" });
+export const api = createClient<paths>({
+  baseUrl: globalThis.location?.origin ?? "",
+  credentials: "same-origin",
+  fetch: (request) => globalThis.fetch(request), // looked up per call (tests stub it)
+});
 api.use(csrf);
 
 /** An answer that was not a success, in one shape whichever part of the API gave it. */

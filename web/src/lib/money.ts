@@ -70,13 +70,17 @@ export function parseAmount(input: string, currency: string): ParseResult {
     const sep = lastDot >= 0 ? "." : ",";
     decimal = text.split(sep).length === 2 ? sep : null;
   }
-  const group = decimal === "." ? "," : decimal === "," ? "." : null;
-  if (group) text = text.split(group).join("");
-  else if (decimal === null) text = text.replace(/[.,]/g, "");
-  const [whole = "", fraction = "", ...rest] = decimal ? text.split(decimal) : [text];
-  if (rest.length || (!whole && !fraction) || /[.,]/.test(whole + fraction)) {
+  const group = decimal === "." ? "," : decimal === "," ? "." : lastDot >= 0 ? "." : lastComma >= 0 ? "," : null;
+  const [grouped = "", fraction = "", ...rest] = decimal ? text.split(decimal) : [text];
+  if (rest.length || !grouped || (decimal && !fraction) || /[.,]/.test(fraction)) {
     return { ok: false, error: "invalid" };
   }
+  // Thousands groups are three digits each: "1,234" yes, "12,3456" or "1,23" no.
+  const groups = group ? grouped.split(group) : [grouped];
+  if (groups.length > 1 && !/^\d{1,3}$/.test(groups[0]!)) return { ok: false, error: "invalid" };
+  if (groups.slice(1).some((g) => !/^\d{3}$/.test(g))) return { ok: false, error: "invalid" };
+  const whole = groups.join("");
+  if (/[.,]/.test(whole)) return { ok: false, error: "invalid" };
   const exp = exponent(currency);
   if (fraction.length > exp) return { ok: false, error: "too_many_decimals" };
   const minor = BigInt((whole || "0") + fraction.padEnd(exp, "0"));

@@ -432,6 +432,7 @@ function StatementsScreen() {
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 10_000);
   });
+  if (wallets.loading) return <Loading />;
   return (
     <Page title="Monthly statements">
       {action.banner}
@@ -440,8 +441,8 @@ function StatementsScreen() {
       </Select>
       <Field label="Month" type="month" value={month} onChange={(e) => setMonth(e.target.value)} />
       <div className="grid grid-cols-2 gap-3">
-        <Button onClick={() => download("pdf")} busy={action.busy}>Download PDF</Button>
-        <Button variant="secondary" onClick={() => download("csv")} disabled={action.busy}>Download CSV</Button>
+        <Button onClick={() => download("pdf")} busy={action.busy} disabled={!wallet}>Download PDF</Button>
+        <Button variant="secondary" onClick={() => download("csv")} disabled={action.busy || !wallet}>Download CSV</Button>
       </div>
     </Page>
   );
@@ -485,7 +486,7 @@ function SecurityScreen() {
   return (
     <Page title="Security">
       {action.banner}
-      <ReauthPrompt error={action.error} onDone={() => totp.reload()} />
+      <ReauthPrompt error={action.error} onDone={activate} />
       <Card>
         <h2 className="mb-2 text-lg font-semibold">Two-factor authentication</h2>
         {totp.loading && <Loading />}

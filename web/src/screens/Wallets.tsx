@@ -13,12 +13,21 @@ export const listWallets = () =>
   call(api.GET("/api/v1/wallets", { params: { query: { status: "active" } } })).then((p) => p.results);
 
 export function WalletsScreen() {
-  const { data, error, loading } = useAsync(listWallets);
+  const { data, error, loading, reload } = useAsync(listWallets);
+  // A new account's wallet is opened right after sign-up, by a background job.
+  const [waited, setWaited] = useState(0);
+  useEffect(() => {
+    if (data?.length !== 0 || waited >= 20) return;
+    const timer = setTimeout(() => { setWaited((n) => n + 1); reload(); }, 1000);
+    return () => clearTimeout(timer);
+  }, [data, waited, reload]);
   return (
     <Page title="Your wallets">
       {loading && <Loading />}
       {error && <Alert>{error.message}</Alert>}
-      {data && data.length === 0 && <Empty>You have no wallet yet.</Empty>}
+      {data && data.length === 0 && (
+        <Empty>{waited < 20 ? "Your wallet is being opened…" : "You have no wallet yet."}</Empty>
+      )}
       <ul className="flex flex-col gap-3" aria-label="Wallets">
         {data?.map((w) => (
           <li key={w.id}>
