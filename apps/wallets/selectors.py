@@ -155,7 +155,9 @@ def recipient_find(*, destination: str, currency: str) -> Recipient | None:
         return None
     wallet_id = recipient_wallet_id(destination=destination, currency=currency)
     wallet = (
-        Wallet.objects.filter(pk=wallet_id).exclude(status=WalletStatus.CLOSED).first() if wallet_id else None
+        Wallet.objects.filter(pk=wallet_id).exclude(status=WalletStatus.CLOSED).first()
+        if wallet_id
+        else None
     )
     owner = accounts_selectors.user_get(user_id=wallet.owner_id) if wallet else None
     if wallet is None or owner is None:

@@ -154,7 +154,9 @@ def _dana() -> tuple[int, Wallet]:
 
 
 def _available(wallet: Wallet) -> int:
-    return wallet_selectors.wallet_get(wallet_id=wallet.pk, user_id=wallet.owner_id).balance.available.amount
+    return wallet_selectors.wallet_get(
+        wallet_id=wallet.pk, user_id=wallet.owner_id
+    ).balance.available.amount
 
 
 def test_customer_app_end_to_end(stack, tmp_path):
