@@ -2,9 +2,11 @@
 session passes the checks the mobile client's token passes."""
 
 import pytest
+from django.db import transaction
 from django.test import Client, override_settings
 
 from apps.accounts import services as accounts_services
+from finstack import demo
 
 pytestmark = pytest.mark.django_db
 INDEX = b'<!doctype html><div id="root"></div><script src="/app/assets/index-AbC123.js"></script>'
@@ -82,3 +84,15 @@ def test_browser_session_gets_the_pending_totp_qr_code():
     assert qr.status_code == 200
     assert qr["Content-Type"] == "image/png"
     assert qr.content.startswith(b"\x89PNG")
+
+
+def test_demo_customer_logs_in_with_the_browser_client():
+    with transaction.atomic():
+        demo.user("alice@finstack.local")
+    login = Client().post(
+        "/_allauth/browser/v1/auth/login",
+        {"email": "alice@finstack.local", "password": demo.PASSWORD},
+        content_type="application/json",
+    )
+    assert login.status_code == 200
+    assert login.json()["meta"]["is_authenticated"] is True
