@@ -35,6 +35,7 @@ WEB = ROOT / "web"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 PASSWORD = "e2e-password-2026"  # noqa: S105
 DANA_FUNDS = 100_000
+DANA_TOP_UPS = 40
 
 
 def _free_port() -> int:
@@ -149,7 +150,9 @@ def _dana() -> tuple[int, Wallet]:
         )
         kyc_services.customer_tier_set(user_id=user_id, level=1)
         wallet_id = wallet_services.default_wallet_ensure(owner_id=user_id, currency="EUR")
-    fund(wallet_selectors.ledger_account_of(wallet_id=wallet_id), Money(DANA_FUNDS, "EUR"))
+    account = wallet_selectors.ledger_account_of(wallet_id=wallet_id)
+    for _ in range(DANA_TOP_UPS):  # a history longer than one page (25 rows in the app)
+        fund(account, Money(DANA_FUNDS // DANA_TOP_UPS, "EUR"))
     return user_id, Wallet.objects.get(pk=wallet_id)
 
 

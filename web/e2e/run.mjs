@@ -1,7 +1,8 @@
 // The customer app in real Chromium (Debian's, driven by playwright-core) against a running
 // stack: tests/webapp/test_e2e.py starts gunicorn and a worker, then runs this with
 // E2E_BASE_URL, E2E_MAIL_DIR (the e-mails as files), E2E_PASSWORD (the seeded Dana's),
-// E2E_PHOTO (an image to upload) and E2E_ARTIFACTS (screenshots of a failed step).
+// E2E_PHOTO (an image to upload) and E2E_ARTIFACTS (screenshots of a failed step);
+// E2E_SCREENSHOTS=dir keeps every screen after every step.
 import { createHmac } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -45,6 +46,14 @@ async function step(title, body) {
   try {
     await body();
     console.log(`ok   ${title} (${Date.now() - started} ms)`);
+    if (process.env.E2E_SCREENSHOTS) {
+      // Every screen after each step, for looking at the layouts (not a check).
+      mkdirSync(process.env.E2E_SCREENSHOTS, { recursive: true });
+      for (const [name, page] of Object.entries(pages)) {
+        const file = join(process.env.E2E_SCREENSHOTS, `${title.replace(/\W+/g, "-")}-${name}.png`);
+        await page.screenshot({ path: file, fullPage: true }).catch(() => {});
+      }
+    }
   } catch (error) {
     failed = true;
     console.log(`FAIL ${title}: ${error.stack ?? error}`);
@@ -122,6 +131,18 @@ try {
     await dana.getByRole("heading", { name: "Your wallets" }).waitFor();
     await dana.getByText("€1,000.00").first().waitFor();
     await accessible(dana, "wallets");
+  });
+
+  await step("dana's history loads more as she scrolls", async () => {
+    await dana.getByRole("link", { name: /EUR wallet/ }).click();
+    const rows = dana.getByRole("list", { name: "Transactions" }).getByRole("listitem");
+    await rows.nth(24).waitFor();
+    assert((await rows.count()) === 25, "one page of 25 first");
+    await rows.nth(24).scrollIntoViewIfNeeded();
+    await rows.nth(39).waitFor();
+    await dana.getByLabel("Show").selectOption("deposit");
+    await dana.getByText("No transactions yet.").waitFor(); // the filter reaches the API
+    await dana.goto(`${BASE}/app/`);
   });
 
   await step("nina signs up with the e-mailed code", async () => {
@@ -209,6 +230,15 @@ try {
     assert(readFileSync(file).subarray(0, 4).toString() === "%PDF", "a PDF");
   });
 
+  await step("linking a bank account asks for two-factor first", async () => {
+    await nina.goto(`${BASE}/app/bank`);
+    await nina.getByLabel("IBAN").fill("DE89370400440532013000");
+    await nina.getByLabel("Account holder").fill("Nina Example");
+    await nina.getByRole("button", { name: "Link account" }).click();
+    await nina.getByRole("alert").getByText("Turn on two-factor authentication to do this.").waitFor();
+    await nina.getByRole("link", { name: "Set it up now" }).waitFor();
+  });
+
   await step("nina turns on TOTP and logs in with a recovery code", async () => {
     await nina.goto(`${BASE}/app/security`);
     const secret = (await nina.getByTestId("totp-secret").textContent()).trim();
@@ -234,6 +264,18 @@ try {
     await nina.getByLabel("Authentication code").fill(recovery);
     await nina.getByRole("button", { name: "Continue" }).click();
     await nina.getByRole("heading", { name: "Your wallets" }).waitFor();
+  });
+
+  await step("with two-factor on, nina links her bank and adds money", async () => {
+    await nina.goto(`${BASE}/app/bank`);
+    await nina.getByLabel("IBAN").fill("DE89370400440532013000");
+    await nina.getByLabel("Account holder").fill("Nina Example");
+    await nina.getByRole("button", { name: "Link account" }).click();
+    await nina.getByText("Bank account linked.").waitFor();
+    await nina.getByLabel("Bank account").selectOption({ label: "Nina Example · ••3000" });
+    await nina.getByLabel(/^Amount/).fill("5");
+    await nina.getByRole("button", { name: "Continue" }).click();
+    await nina.getByText(/^Deposit of €5\.00: /).waitFor();
   });
 
   await step("the wallets screen works on a desktop window", async () => {

@@ -29,7 +29,14 @@ function useAction() {
   };
   const banner = (
     <>
-      {error && <Alert>{error.message}</Alert>}
+      {error && (
+        <Alert>
+          {error.message}
+          {error.code === "mfa_required" && (
+            <> <Link className="font-semibold underline" to="/security">Set it up now</Link></>
+          )}
+        </Alert>
+      )}
       {ok && <Alert kind="success">{ok}</Alert>}
     </>
   );
