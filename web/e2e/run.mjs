@@ -278,6 +278,19 @@ try {
     await nina.getByText(/^Deposit of €5\.00: /).waitFor();
   });
 
+  await step("nina reads her inbox and sees where she is logged in", async () => {
+    await nina.goto(`${BASE}/app/notifications`);
+    const unread = nina.getByRole("link", { name: /Inbox \d+ unread/ });
+    await unread.waitFor();
+    await nina.getByRole("list", { name: "Notifications" }).getByRole("listitem").first().waitFor();
+    await accessible(nina, "inbox");
+    await nina.getByRole("button", { name: "Mark all as read" }).click();
+    await nina.getByRole("link", { name: "Inbox", exact: true }).waitFor();
+    await nina.goto(`${BASE}/app/security`);
+    await nina.getByTestId("totp-on").waitFor();
+    await nina.getByRole("list", { name: "Sessions" }).getByText(/\(this device\)/).waitFor();
+  });
+
   await step("the wallets screen works on a desktop window", async () => {
     const desk = await person("desktop", { width: 1280, height: 800 });
     await logIn(desk, "dana@example.test", PASSWORD);
