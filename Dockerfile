@@ -6,6 +6,15 @@ RUN python -m venv /venv
 COPY requirements/base.txt requirements/production.txt /tmp/requirements/
 RUN /venv/bin/pip install --require-hashes -r /tmp/requirements/production.txt
 
+# The customer web app (web/), built from its lock file; only web/dist reaches the image.
+FROM node:20.20-slim AS web
+WORKDIR /src/web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY docs/openapi.yaml /src/docs/openapi.yaml
+COPY web/ ./
+RUN npm run build
+
 FROM python:3.11-slim AS runtime
 ENV PATH=/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
@@ -18,6 +27,7 @@ RUN groupadd --system --gid 10001 finstack && useradd --system --uid 10001 --gid
 COPY --from=builder /venv /venv
 WORKDIR /app
 COPY --chown=finstack:finstack . /app
+COPY --from=web --chown=finstack:finstack /src/web/dist /app/web/dist
 # collectstatic needs settings but no database or real secret.
 RUN SECRET_KEY=build-only DATABASE_URL=postgres://build@localhost/build \
     JWT_PRIVATE_KEY=build-only MFA_ENCRYPTION_KEYS=build-only METRICS_TOKEN=build-only \

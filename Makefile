@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 SERVICES := $(BIN)/python scripts/devservices.py run --
 PORT ?= 8000
 
-.PHONY: run test check lock migrate clean schema
+.PHONY: run test check lock migrate clean schema web
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,3 +40,7 @@ clean:
 schema: $(VENV)/.installed
 	DJANGO_SETTINGS_MODULE=finstack.settings.test $(BIN)/python manage.py spectacular \
 	  --file docs/openapi.yaml
+
+# The customer web app (web/): npm ci when needed, types from the schema, build into web/dist.
+web:
+	sh scripts/web.sh

@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from apps.accounts.views import jwks
 from apps.core import health
 from apps.core.api.views import not_found
-from finstack import metrics
+from finstack import metrics, webapp
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -18,6 +18,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/v1/", include("finstack.api_urls")),
+    # The customer web app: its client-side routes all load one page (finstack/webapp.py).
+    path("app/", webapp.index, name="webapp"),
+    re_path(r"^app/(?!assets/)(?P<route>.+)$", webapp.index),
     re_path(r"^api/", not_found),
 ]
 

@@ -4,11 +4,13 @@ set -eu
 export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-finstack.settings.dev}"
 export PATH="$PWD/.venv/bin:$PATH"
 mkdir -p .data
+echo "Building the customer app (web/) ..."; sh scripts/web.sh
 python manage.py migrate --no-input
 python manage.py seed_demo
 cat <<TXT
 
   Finstack is starting on http://127.0.0.1:${PORT}
+    Customer app: http://127.0.0.1:${PORT}/app/
     API docs (Swagger UI): http://127.0.0.1:${PORT}/api/docs/
     OpenAPI schema:        http://127.0.0.1:${PORT}/api/schema/
     Admin:                 http://127.0.0.1:${PORT}/admin/

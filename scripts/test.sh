@@ -12,4 +12,5 @@ SEMGREP_ENABLE_VERSION_CHECK=0 .venv-semgrep/bin/semgrep --config .semgrep/ --er
   --metrics=off --disable-version-check --quiet apps finstack bench scripts
 echo "== migrations match the models"
 DJANGO_SETTINGS_MODULE=finstack.settings.test python manage.py makemigrations --check --dry-run
+echo "== web app: types from the schema, Vitest, build (scripts/web.sh)"; sh scripts/web.sh check
 echo "== pytest"; exec pytest "$@"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 
 from django.core.exceptions import RequestDataTooBig
@@ -17,6 +18,10 @@ ADMIN_PREFIX = "/admin/"
 # allauth's per-action windows are a minute or less, except the per-account login lockout,
 # whose exact remaining time the account adapter works out.
 DEFAULT_RETRY_AFTER = 60
+# allauth 65.21's phone view reads the user it sets for GET and POST only: any other method
+# from someone signed out (PUT, DELETE, OPTIONS, HEAD...) was a 500. It serves GET and POST.
+PHONE_VIEW = re.compile(r"^/_allauth/[a-z]+/v1/account/phone$")
+PHONE_METHODS = ("GET", "POST")
 BAD_BODY: dict[type[Exception], tuple[int, str, str]] = {
     RequestDataTooBig: (413, "request_too_large", "The request body is too large."),
     RecursionError: (400, "invalid", "The request body is nested too deeply."),
@@ -33,6 +38,14 @@ class AllauthMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path.startswith(ALLAUTH_PREFIX):
             return self.get_response(request)
+        if PHONE_VIEW.match(request.path) and request.method not in PHONE_METHODS:
+            body = {
+                "status": 405,
+                "errors": [{"code": "method_not_allowed", "message": "Method not allowed."}],
+            }
+            response = JsonResponse(body, status=405)
+            response["Allow"] = ", ".join(PHONE_METHODS)
+            return response
         if request.method in ("GET", "HEAD", "OPTIONS"):
             response = self.get_response(request)
         else:

@@ -11,6 +11,7 @@ import json
 import re
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 PREFIX = "Allauth"
@@ -35,11 +36,35 @@ def _prefixed(spec: dict[str, Any]) -> dict[str, Any]:
 
 def _operation_id(method: str, path: str) -> str:
     words = re.sub(r"[^a-z0-9]+", "_", path.split("/v1/", 1)[-1].lower()).strip("_")
-    return f"allauth_{words}_{method}"
+    # The browser client's paths repeat the app client's: its ids must differ from theirs.
+    client = "browser_" if path.startswith("/_allauth/browser/") else ""
+    return f"allauth_{client}{words}_{method}"
+
+
+def _per_client(spec: dict[str, Any]) -> dict[str, Any]:
+    """With several clients allauth writes one `/_allauth/{client}/...` path each: spelled out
+    per client instead, so each client's paths (and generated client code) stay concrete."""
+    parameter = f"#/components/parameters/{PREFIX}Client"
+    paths: dict[str, Any] = {}
+    for path, item in spec["paths"].items():
+        if "{client}" not in path:
+            paths[path] = item
+            continue
+        for client in settings.HEADLESS_CLIENTS:
+            concrete = json.loads(json.dumps(item))
+            for operation in concrete.values():
+                if isinstance(operation, dict) and "parameters" in operation:
+                    operation["parameters"] = [
+                        p for p in operation["parameters"] if p.get("$ref") != parameter
+                    ]
+            paths[path.replace("{client}", client)] = concrete
+    spec["paths"] = paths
+    spec.get("components", {}).get("parameters", {}).pop(f"{PREFIX}Client", None)
+    return spec
 
 
 def merge_allauth_schema(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict:
-    spec = _prefixed(_allauth_spec())
+    spec = _per_client(_prefixed(_allauth_spec()))
     for path, item in spec["paths"].items():
         for method, operation in item.items():
             if isinstance(operation, dict) and "responses" in operation:

@@ -22,6 +22,7 @@ from apps.wallets.models import (
     Wallet,
     WalletInvitation,
     WalletMember,
+    WalletStatus,
 )
 
 
@@ -115,6 +116,53 @@ def wallet_balance_as_of(*, wallet_id: UUID, user_id: int, as_of: datetime) -> M
 def wallet_balance_explain(*, wallet_id: UUID, user_id: int) -> ledger_selectors.BalanceExplanation:
     wallet, _ = visible_wallet(wallet_id=wallet_id, user_id=user_id)
     return ledger_selectors.balance_explain(account_id=wallet.ledger_account_id)
+
+
+def recipient_wallet_id(*, destination: str, currency: str) -> UUID | None:
+    """A wallet id as given, or the personal wallet in the currency of the active user with
+    that email or verified phone number (E.164); None if there is no such user or wallet."""
+    try:
+        return UUID(destination)
+    except ValueError:
+        pass
+    if destination.startswith("+"):
+        user = accounts_selectors.user_find_by_phone(phone=destination)
+    else:
+        user = accounts_selectors.user_find_by_email(email=destination)
+    if user is None or not user.is_active:
+        return None
+    return (
+        Wallet.objects.filter(owner_id=user.id, currency=currency, is_shared=False)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class Recipient:
+    display_name: str
+    currency: str
+
+
+def recipient_find(*, destination: str, currency: str) -> Recipient | None:
+    """Who an e-mail address or phone number would pay, for the sender to confirm the name
+    before sending; only open personal wallets are found (a wallet id is not looked up)."""
+    try:
+        UUID(destination)
+    except ValueError:
+        pass
+    else:
+        return None
+    wallet_id = recipient_wallet_id(destination=destination, currency=currency)
+    wallet = (
+        Wallet.objects.filter(pk=wallet_id).exclude(status=WalletStatus.CLOSED).first()
+        if wallet_id
+        else None
+    )
+    owner = accounts_selectors.user_get(user_id=wallet.owner_id) if wallet else None
+    if wallet is None or owner is None:
+        return None
+    return Recipient(display_name=owner.display_name, currency=wallet.currency)
 
 
 _SYSTEM_NAMES = {

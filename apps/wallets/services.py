@@ -261,23 +261,7 @@ def wallet_close_by_staff(*, wallet_id: UUID, staff_id: int, reason: str) -> Non
 
 
 def _recipient_wallet_id(destination: str, currency: str) -> UUID | None:
-    """A wallet id as given, or the personal wallet in the currency of the user with that
-    email or verified phone number (E.164); None if there is no such user or wallet."""
-    try:
-        return UUID(destination)
-    except ValueError:
-        pass
-    if destination.startswith("+"):
-        user = accounts_selectors.user_find_by_phone(phone=destination)
-    else:
-        user = accounts_selectors.user_find_by_email(email=destination)
-    if user is None or not user.is_active:
-        return None
-    return (
-        Wallet.objects.filter(owner_id=user.id, currency=currency, is_shared=False)
-        .values_list("pk", flat=True)
-        .first()
-    )
+    return selectors.recipient_wallet_id(destination=destination, currency=currency)
 
 
 def _check_limits(

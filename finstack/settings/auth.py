@@ -15,9 +15,10 @@ AUTHENTICATION_BACKENDS = [
     "apps.accounts.backends.AuthenticationBackend",  # allauth's, loading users cheaper
 ]
 
-# --- Customers: allauth headless, the "app" client (mobile) only ------------------------------
+# --- Customers: allauth headless; "app" (mobile, JWT) and "browser" (the web app at /app/:
+# session cookie plus the X-CSRFToken header, nothing readable by scripts kept in storage) ----
 HEADLESS_ONLY = True
-HEADLESS_CLIENTS = ("app",)
+HEADLESS_CLIENTS = ("app", "browser")
 HEADLESS_SERVE_SPECIFICATION = True  # its spec is merged into /api/schema/
 HEADLESS_TOKEN_STRATEGY = "apps.accounts.tokens.TokenStrategy"  # noqa: S105 - a class path
 HEADLESS_JWT_ALGORITHM = "RS256"

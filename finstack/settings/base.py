@@ -64,7 +64,7 @@ MIDDLEWARE = [
     "apps.core.middleware.RequestIdMiddleware",
     "apps.core.health.ProbeMiddleware",  # before anything reads the Host header
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "finstack.webapp.WhiteNoiseMiddleware",  # static files and the web app's assets
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -264,6 +264,8 @@ REST_FRAMEWORK = {
         "user": env("THROTTLE_USER", default="1200/min"),
         # Transfers, deposits and withdrawals together, per user (fails open like the rest).
         "money": env("THROTTLE_MONEY", default="60/min"),
+        # Recipient look-ups (a name for an e-mail or phone), per user.
+        "lookup": env("THROTTLE_LOOKUP", default="30/min"),
     },
     # Client IP comes from REMOTE_ADDR unless this many trusted proxies sit in front of us.
     "NUM_PROXIES": env.int("TRUSTED_PROXY_COUNT", default=0),
@@ -318,6 +320,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / ".data" / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# The customer web app's build (web/, `npm run build`), served at /app/ (finstack/webapp.py).
+WEBAPP_DIST = Path(env("WEBAPP_DIST", default=str(BASE_DIR / "web" / "dist")))
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / ".data" / "media")
 MEDIA_URL = "media/"
 STORAGES = {

@@ -10,6 +10,7 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.http import HttpRequest
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
@@ -27,7 +28,10 @@ class ReauthenticationRequired(PermissionDenied):
 
 
 def token_session_request(request: Any) -> HttpRequest | None:
-    """A request whose session is the login session behind the JWT access token."""
+    """A request whose session is the login session: the one behind the JWT access token, or
+    the browser's own (the web app, authenticated by its session cookie)."""
+    if isinstance(getattr(request, "successful_authenticator", None), SessionAuthentication):
+        return request._request
     payload = request.auth if isinstance(request.auth, dict) else None
     session = token_keys.token_session(payload) if payload else None
     if session is None:

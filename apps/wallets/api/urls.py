@@ -55,6 +55,7 @@ urlpatterns = [
         money_requests.MoneyRequestCancelApi.as_view(),
         name="money-request-cancel",
     ),
+    path("recipients", views.RecipientLookupApi.as_view(), name="recipient-lookup"),
     path("transfers", views.TransferCreateApi.as_view(), name="transfer-create"),
     path("transfers/<uuid:transfer_id>", views.TransferDetailApi.as_view(), name="transfer-detail"),
 ]

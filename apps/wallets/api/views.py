@@ -309,3 +309,33 @@ class TransferDetailApi(APIView):
     def get(self, request: Request, transfer_id: UUID) -> Response:
         transfer = selectors.transfer_get(transfer_id=transfer_id, user_id=request.user.pk)
         return Response(TransferSerializer(transfer).data)
+
+
+class RecipientLookupApi(APIView):
+    """Who a transfer to this e-mail address or verified phone number would reach, so the
+    sender can confirm the name before sending. 404 `recipient_not_found` otherwise."""
+
+    throttle_scope = "lookup"  # THROTTLE_LOOKUP, per user: slows address harvesting
+    domain_errors = (errors.RecipientNotFound,)
+
+    class QuerySerializer(serializers.Serializer):
+        destination = serializers.CharField(
+            max_length=254, help_text="The recipient's email address or verified phone (+E.164)."
+        )
+        currency = CurrencyField()
+
+    class OutputSerializer(serializers.Serializer):
+        display_name = serializers.CharField()
+        currency = serializers.CharField()
+
+    @extend_schema(parameters=[QuerySerializer], responses={200: OutputSerializer})
+    def get(self, request: Request) -> Response:
+        query = self.QuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        recipient = selectors.recipient_find(
+            destination=query.validated_data["destination"],
+            currency=query.validated_data["currency"],
+        )
+        if recipient is None:
+            raise errors.RecipientNotFound()
+        return Response(self.OutputSerializer(recipient).data)
