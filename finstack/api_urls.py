@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("apps.payments.api.urls")),
     path("", include("apps.notifications.api.urls")),
     path("", include("apps.reports.api.urls")),
+    path("", include("apps.webhooks.api.urls")),
 ]

@@ -43,9 +43,9 @@ class AllauthMiddleware:
                 "status": 405,
                 "errors": [{"code": "method_not_allowed", "message": "Method not allowed."}],
             }
-            response = JsonResponse(body, status=405)
-            response["Allow"] = ", ".join(PHONE_METHODS)
-            return response
+            refusal = JsonResponse(body, status=405)
+            refusal["Allow"] = ", ".join(PHONE_METHODS)
+            return refusal
         if request.method in ("GET", "HEAD", "OPTIONS"):
             response = self.get_response(request)
         else:

@@ -484,3 +484,17 @@ def hold_external(*, hold_id: UUID, namespace: str) -> HoldDetail:
         Money(hold.posted_amount, hold.currency) if hold.posted_amount else None,
         hold.transaction_id,
     )
+
+
+def account_namespaces(*, account_ids: list[str]) -> set[str]:
+    """The API namespaces owning any of these accounts (none for wallets' and system ones)."""
+    return set(
+        Account.objects.filter(pk__in=account_ids, owner_type=EXTERNAL).values_list(
+            "owner_id", flat=True
+        )
+    )
+
+
+def hold_account_ids(*, hold_id: str) -> list[str]:
+    row = Hold.objects.filter(pk=hold_id).values_list("debit_account_id", "credit_account_id")
+    return [str(account) for account in row.first() or ()]

@@ -631,18 +631,16 @@ def transfer_create(
 
 def _count_and_record(transfer: Transfer, gate: _Gate, event: list[Any]) -> None:
     """One statement: count the transfer (and its fee) against the sender's limits, write
-    the transfer row and its event's outbox row (the columns `publish()` writes)."""
+    the transfer row and its event (core's outbox writer, as `publish()` calls it)."""
     counted = _counted(gate, Money(transfer.amount + transfer.fee, transfer.currency))
     with connection.cursor() as cursor:
         cursor.execute(
             "WITH counted AS (UPDATE wallets_spendinggate SET day = %s, day_total = %s,"
             " month = %s, month_total = %s WHERE user_id = %s AND currency = %s),"
-            " event AS (INSERT INTO core_outboxevent (id, type, payload, request_id,"
-            " created_at, dispatched_at, attempts, next_attempt_at, last_error)"
-            " VALUES (%s, %s, %s, %s, now(), NULL, 0, now(), ''))"
+            " event AS (SELECT core_outbox_write(%s, %s, %s::jsonb, %s))"
             " INSERT INTO wallets_transfer (id, source_wallet_id, destination_wallet_id, amount,"
             " fee, currency, note, requested_by_id, ledger_transaction_id, created_at)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            " SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, %s FROM event",  # FROM: runs the write
             [
                 *counted.values(),
                 transfer.requested_by_id,

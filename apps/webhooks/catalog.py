@@ -32,6 +32,16 @@ EVENT_TYPES: dict[str, str] = {
     "accounts.user_closed": "A customer closed their account.",
 }
 
+# What an endpoint an API key registered may receive: ledger events, each sent only when it
+# moves money on an account of the key's namespace (apps.webhooks.services.concerns).
+NAMESPACED = (
+    "ledger.transaction_posted",
+    "ledger.transaction_reversed",
+    "ledger.hold_created",
+    "ledger.hold_posted",
+    "ledger.hold_voided",
+)
+
 # Offered to endpoints and accepted by the services; ping is sent only by hand.
 SUBSCRIBABLE = (ALL, *EVENT_TYPES)
 

@@ -22,3 +22,8 @@ class UnknownEventType(DomainError):
 class EndpointDisabled(Conflict):
     code = "webhook_endpoint_disabled"
     message = "The endpoint is disabled: enable it first."
+
+
+class EventTypeNotAllowed(DomainError):
+    code, http_status = "webhook_event_type_not_allowed", 422
+    message = "An API key's endpoint receives only the ledger events of its namespace."

@@ -21,6 +21,9 @@ class Endpoint(models.Model):
     description = models.CharField(max_length=200, blank=True)
     # Event names from apps.webhooks.catalog; empty or ["*"]: every event.
     event_types = models.JSONField(default=list, blank=True)
+    # Set when an API key registered the endpoint: it gets only the ledger events of that
+    # namespace's accounts (apps.webhooks.catalog.NAMESPACED), never customers' events.
+    namespace = models.CharField(max_length=40, blank=True, default="")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ENABLED)
     disabled_reason = models.CharField(max_length=300, blank=True)
     disabled_at = models.DateTimeField(null=True, blank=True)

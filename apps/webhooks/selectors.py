@@ -27,6 +27,7 @@ class EndpointInfo:
     created_at: datetime
     created_by_id: int | None
     consecutive_failures: int
+    namespace: str = ""
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ def endpoint_info(endpoint: Endpoint) -> EndpointInfo:
         created_at=endpoint.created_at,
         created_by_id=endpoint.created_by_id,
         consecutive_failures=endpoint.consecutive_failures,
+        namespace=endpoint.namespace,
     )
 
 
@@ -160,3 +162,27 @@ def deliveries_given_up(*, hours: int = 24) -> int:
 
 def endpoints_disabled() -> int:
     return Endpoint.objects.filter(status=Endpoint.Status.DISABLED).count()
+
+
+def endpoint_of(*, endpoint_id: UUID, namespace: str) -> EndpointInfo:
+    """An endpoint the namespace's API keys registered; others answer as absent."""
+    endpoint = Endpoint.objects.filter(pk=endpoint_id, namespace=namespace).exclude(namespace="")
+    found = endpoint.first()
+    if found is None:
+        raise EndpointNotFound(endpoint_id=str(endpoint_id))
+    return endpoint_info(found)
+
+
+def endpoints_of(*, namespace: str) -> QuerySet[Endpoint]:
+    return (
+        Endpoint.objects.filter(namespace=namespace)
+        .exclude(namespace="")
+        .order_by("-created_at", "-id")
+    )
+
+
+def delivery_of(*, delivery_id: UUID, namespace: str) -> DeliveryInfo:
+    owned = Delivery.objects.filter(pk=delivery_id, endpoint__namespace=namespace)
+    if not namespace or not owned.exists():
+        raise DeliveryNotFound(delivery_id=str(delivery_id))
+    return delivery_get(delivery_id=delivery_id)

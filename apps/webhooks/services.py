@@ -38,13 +38,15 @@ from apps.core.events import publish
 from apps.core.ids import uuid7
 from apps.core.models import OutboxEvent
 from apps.core.outbox import BROKER_ERRORS
+from apps.ledger import selectors as ledger_selectors
 from apps.notifications import services as notifications_services
 from apps.webhooks import addresses, selectors
-from apps.webhooks.catalog import PING, SUBSCRIBABLE
+from apps.webhooks.catalog import NAMESPACED, PING, SUBSCRIBABLE
 from apps.webhooks.errors import (
     DeliveryNotFound,
     EndpointDisabled,
     EndpointNotFound,
+    EventTypeNotAllowed,
     UnknownEventType,
     UrlRefused,
 )
@@ -57,6 +59,7 @@ __all__ = [
     "DeliveryNotFound",
     "EndpointDisabled",
     "EndpointNotFound",
+    "EventTypeNotAllowed",
     "UnknownEventType",
     "UrlRefused",
 ]
@@ -94,12 +97,32 @@ def _new_secret() -> str:
     return SECRET_PREFIX + secrets.token_urlsafe(32)
 
 
-def _event_types(event_types: Iterable[str]) -> list[str]:
+def _event_types(event_types: Iterable[str], namespace: str = "") -> list[str]:
     chosen = list(dict.fromkeys(event_types))
     unknown = [name for name in chosen if name not in SUBSCRIBABLE]
     if unknown:
         raise UnknownEventType(unknown=unknown, known=list(SUBSCRIBABLE))
+    if namespace:
+        others = [name for name in chosen if name not in NAMESPACED]
+        if others:
+            raise EventTypeNotAllowed(not_allowed=others, allowed=list(NAMESPACED))
+        return chosen or list(NAMESPACED)
     return chosen
+
+
+def concerns(*, namespace: str, event_type: str, payload: dict[str, Any]) -> bool:
+    """Whether a ledger event moves money on an account of `namespace`."""
+    if event_type == "ledger.transaction_posted":
+        accounts = [str(leg["account_id"]) for leg in payload.get("legs", [])]
+    elif event_type == "ledger.transaction_reversed":
+        accounts = [str(a) for a in payload.get("account_ids", [])]
+    elif event_type == "ledger.hold_created":
+        accounts = [str(payload["debit_account_id"]), str(payload["credit_account_id"])]
+    elif event_type in ("ledger.hold_posted", "ledger.hold_voided"):
+        accounts = ledger_selectors.hold_account_ids(hold_id=str(payload["hold_id"]))
+    else:
+        return False
+    return namespace in ledger_selectors.account_namespaces(account_ids=accounts)
 
 
 def _locked(endpoint_id: UUID) -> Endpoint:
@@ -115,14 +138,20 @@ def endpoint_create(
     description: str = "",
     event_types: Iterable[str] = (),
     created_by_id: int | None = None,
+    namespace: str = "",
 ) -> EndpointCreated:
-    """A new enabled endpoint and its first secret (returned here once, never again)."""
+    """A new enabled endpoint and its first secret (returned here once, never again).
+    `namespace`: registered by an API key of it (see catalog.NAMESPACED)."""
     addresses.check_url(url)
-    types = _event_types(event_types)
+    types = _event_types(event_types, namespace)
     secret = _new_secret()
     with transaction.atomic():
         endpoint = Endpoint(
-            url=url, description=description, event_types=types, created_by_id=created_by_id
+            url=url,
+            description=description,
+            event_types=types,
+            created_by_id=created_by_id,
+            namespace=namespace,
         )
         endpoint.full_clean()
         endpoint.save()
@@ -141,9 +170,9 @@ def endpoint_update(
     outcome; open ones go to the new URL."""
     if url is not None:
         addresses.check_url(url)
-    types = _event_types(event_types) if event_types is not None else None
     with transaction.atomic():
         endpoint = _locked(endpoint_id)
+        types = _event_types(event_types, endpoint.namespace) if event_types is not None else None
         if url is not None:
             endpoint.url = url
         if description is not None:
@@ -190,7 +219,7 @@ def endpoint_enable(*, endpoint_id: UUID) -> EndpointInfo:
                 waiting.order_by("created_at").values_list("pk", flat=True)[:RESUME_ENQUEUE_MAX]
             )
             publish(EndpointEnabled(endpoint_id=str(endpoint.pk)))
-            transaction.on_commit(lambda: [_enqueue(pk) for pk in ids])
+            transaction.on_commit(lambda: _enqueue_all(ids))
     return selectors.endpoint_info(endpoint)
 
 
@@ -272,7 +301,12 @@ def deliveries_for_event(*, event_id: UUID, event_type: str, payload: dict[str, 
     handler's transaction; sent after its commit). Once per endpoint and event."""
     # Every catalogue event passes here (a ledger posting too): with no endpoint wanting it,
     # one indexed read is all it costs.
-    endpoint_ids = list(selectors.endpoints_for(event_type=event_type).values_list("pk", flat=True))
+    wanting = list(selectors.endpoints_for(event_type=event_type).values_list("pk", "namespace"))
+    endpoint_ids = [
+        endpoint_id
+        for endpoint_id, namespace in wanting
+        if not namespace or concerns(namespace=namespace, event_type=event_type, payload=payload)
+    ]
     if not endpoint_ids:
         return []
     created_at = (
@@ -296,16 +330,22 @@ def deliveries_for_event(*, event_id: UUID, event_type: str, payload: dict[str, 
         if created:
             made.append(delivery.pk)
     if made:
-        transaction.on_commit(lambda: [_enqueue(pk) for pk in made])
+        transaction.on_commit(lambda: _enqueue_all(made))
     return made
+
+
+def _enqueue_all(delivery_ids: list[UUID]) -> None:
+    for delivery_id in delivery_ids:
+        _enqueue(delivery_id)
 
 
 def _enqueue(delivery_id: UUID, countdown: float | None = None) -> None:
     # By name through the Celery registry (tasks sit above services). A broker that is away
     # loses nothing: the requeue beat job sends what is due.
+    options: dict[str, Any] = {"countdown": countdown} if countdown is not None else {}
     try:
         current_app.tasks["webhooks.delivery_attempt"].apply_async(
-            (str(delivery_id),), countdown=countdown, retry=False
+            (str(delivery_id),), retry=False, **options
         )
     except BROKER_ERRORS as exc:
         log.warning("webhooks: delivery %s left for the sweeper: %s", delivery_id, exc)
@@ -315,9 +355,9 @@ def retry_delay(attempt: int) -> float:
     """Seconds after failed attempt number `attempt` (1-based) before the next: doubling from
     WEBHOOKS_RETRY_BASE_SECONDS, capped at WEBHOOKS_RETRY_MAX_SECONDS, plus up to 10 %
     jitter (never less than the schedule, so the schedule is a lower bound)."""
-    base = settings.WEBHOOKS_RETRY_BASE_SECONDS * 2 ** (attempt - 1)
-    delay = min(base, settings.WEBHOOKS_RETRY_MAX_SECONDS)
-    return delay * (1 + random.random() / 10)  # noqa: S311 - spreading load, not a secret
+    base = int(settings.WEBHOOKS_RETRY_BASE_SECONDS) * 2 ** (attempt - 1)
+    delay = min(base, int(settings.WEBHOOKS_RETRY_MAX_SECONDS))
+    return float(delay * (1 + random.random() / 10))  # noqa: S311 - spreading load only
 
 
 def _max_attempts(event_type: str) -> int:

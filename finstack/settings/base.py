@@ -292,6 +292,8 @@ SPECTACULAR_SETTINGS = {
         "LedgerDirection": "apps.ledger.models.Direction",
         "LedgerAccountType": "apps.ledger.models.AccountType",
         "LedgerBalanceRule": "apps.ledger.models.BalanceRule",
+        "WebhookEndpointStatus": "apps.webhooks.models.Endpoint.Status",
+        "WebhookLedgerEventType": "apps.webhooks.catalog.NAMESPACED",
     },
     # allauth's own endpoints (sign-up, login, tokens, 2FA) join the one API document.
     "POSTPROCESSING_HOOKS": [

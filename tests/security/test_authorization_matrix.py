@@ -184,6 +184,10 @@ KEY_ONLY = {
     "ledger-hold",
     "ledger-hold-post",
     "ledger-hold-void",
+    "webhook-endpoint",
+    "webhook-endpoint-rotate",
+    "webhook-endpoint-deliveries",
+    "webhook-delivery-replay",
 }
 
 

@@ -61,6 +61,15 @@ EXEMPT = {
             "ledger-hold-void",
         )
     },
+    **{
+        (route, method): "API keys only: apps/webhooks/tests/test_api.py (namespace, types)"
+        for route, method in (
+            ("webhook-endpoints", "post"),
+            ("webhook-endpoint", "patch"),
+            ("webhook-endpoint-rotate", "post"),
+            ("webhook-delivery-replay", "post"),
+        )
+    },
 }
 
 

@@ -3,8 +3,8 @@
 The schema is the one the app serves (`/api/schema/`), loaded through Django's WSGI app (no
 server, no mocks: the real database and Redis). A signed-in mobile customer (JWT from allauth's
 headless API) calls each operation with generated input; every money POST gets a fresh
-`Idempotency-Key`. The ledger API, which takes API keys only, is called with a key holding
-ledger:read and ledger:write in its own namespace. In CI: no 5xx, every status code
+`Idempotency-Key`. The ledger and webhook-endpoint APIs, which take API keys only, are called
+with a key holding their scopes in its own namespace. In CI: no 5xx, every status code
 documented, every body and content type as the schema says.
 """
 
@@ -24,6 +24,7 @@ from django.contrib.auth import get_user_model
 from django.core import signals
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
+from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -44,6 +45,8 @@ from apps.payments.tests.factories import bank_account, deposit
 from apps.wallets import services as wallet_services
 from apps.wallets.models import Wallet
 from apps.wallets.tests.factories import make_wallet
+from apps.webhooks import services as webhook_services
+from apps.webhooks.models import Delivery
 
 # CI keeps it small (about a minute for every operation); raise it locally to dig deeper.
 EXAMPLES_PER_OPERATION = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "5"))
@@ -195,6 +198,27 @@ OWN_OBJECTS |= {
 OWN_IN_BODY |= {"debit_account": "account_id", "credit_account": "ledger_account_id"}
 
 
+def _webhook_endpoint(user: Any) -> UUID:
+    return webhook_services.endpoint_create(
+        url="https://hooks.example.com/fuzz", namespace=FUZZ_NAMESPACE
+    ).endpoint.id
+
+
+def _webhook_delivery(user: Any) -> UUID:
+    endpoint_id = _webhook_endpoint(user)
+    return Delivery.objects.create(
+        endpoint_id=endpoint_id,
+        event_id=uuid.uuid4(),
+        event_type="ledger.transaction_posted",
+        event_created_at=timezone.now(),
+        payload={},
+        next_attempt_at=timezone.now(),
+    ).pk
+
+
+OWN_OBJECTS |= {"endpoint_id": _webhook_endpoint, "delivery_id": _webhook_delivery}
+
+
 @pytest.fixture
 def customer(db: None, settings: Any, request: pytest.FixtureRequest) -> Customer:
     app = MobileClient()
@@ -217,7 +241,7 @@ def customer(db: None, settings: Any, request: pytest.FixtureRequest) -> Custome
     key = accounts_services.api_key_create(
         name="fuzz",
         namespace=FUZZ_NAMESPACE,
-        scopes=["ledger:read", "ledger:write"],
+        scopes=["ledger:read", "ledger:write", "webhooks:read", "webhooks:write"],
         created_by_id=None,
     ).key
     return Customer(user, app.access, OWN_OBJECTS, key)
@@ -253,7 +277,7 @@ def test_every_operation_conforms_to_the_schema(
             if isinstance(case.body.get(name), str):
                 case.body[name] = customer.own(kind)
     allauth = case.operation.path.startswith("/_allauth/")
-    machine = case.operation.path.startswith("/api/v1/ledger/")
+    machine = case.operation.path.startswith(("/api/v1/ledger/", "/api/v1/webhook-"))
     with _test_connection_kept():
         case.call_and_validate(
             headers={"Authorization": f"Bearer {customer.key if machine else customer.token}"},

@@ -30,17 +30,11 @@ $$;
 
 CREATE OR REPLACE FUNCTION ledger_emit(event_type text, payload jsonb, request_id text)
 RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE ev jsonb;
 BEGIN
-  -- The same outbox row apps.core.events.publish() writes, in the posting's transaction.
-  -- PL/pgSQL, not SQL: an SQL body is checked when made, and migration 0002 makes this before
-  -- core's migration 0004 makes core_uuid7().
-  INSERT INTO core_outboxevent (id, type, payload, request_id, created_at, dispatched_at,
-                                attempts, next_attempt_at, last_error)
-  VALUES (core_uuid7(), event_type, payload, coalesce(request_id, ''), now(), NULL, 0,
-          now(), '')
-  RETURNING jsonb_build_object('id', id, 'type', type) INTO ev;
-  RETURN ev;
+  -- Core's writer, in the posting's transaction. PL/pgSQL, not SQL: an SQL body is checked
+  -- when made, and migration 0002 makes this before core's migrations make the writer.
+  RETURN jsonb_build_object('id', core_outbox_write(NULL, event_type, payload, request_id),
+                            'type', event_type);
 END $$;
 
 -- Legs: [{"a": account, "s": shard|null, "d": "D"|"C", "m": amount, "c": currency,
@@ -222,14 +216,10 @@ BEGIN
     RETURN jsonb_build_object('transaction_id', prior.id, 'replayed', true, 'events', '[]'::jsonb);
   END IF;
   legs := ledger_apply(txn, p->'legs', '[]'::jsonb, p->>'key');
-  INSERT INTO core_outboxevent (id, type, payload, request_id, created_at, dispatched_at,
-                                attempts, next_attempt_at, last_error)
-  VALUES (core_uuid7(), 'ledger.transaction_posted', jsonb_build_object(
+  ev := ledger_emit('ledger.transaction_posted', jsonb_build_object(
       'transaction_id', txn, 'kind', p->>'kind', 'legs', legs,
       'reverses', p->>'reverses', 'effective_at', eff,
-      'metadata', coalesce(p->'metadata', '{}'::jsonb)), coalesce(p->>'request_id', ''),
-      now(), NULL, 0, now(), '')
-  RETURNING jsonb_build_object('id', id, 'type', type) INTO ev;  -- ledger_emit(), inlined
+      'metadata', coalesce(p->'metadata', '{}'::jsonb)), p->>'request_id');
   RETURN jsonb_build_object('transaction_id', txn, 'replayed', false,
                             'events', jsonb_build_array(ev));
 END $$;
