@@ -355,9 +355,9 @@ def retry_delay(attempt: int) -> float:
     """Seconds after failed attempt number `attempt` (1-based) before the next: doubling from
     WEBHOOKS_RETRY_BASE_SECONDS, capped at WEBHOOKS_RETRY_MAX_SECONDS, plus up to 10 %
     jitter (never less than the schedule, so the schedule is a lower bound)."""
-    base = int(settings.WEBHOOKS_RETRY_BASE_SECONDS) * 2 ** (attempt - 1)
+    base = int(settings.WEBHOOKS_RETRY_BASE_SECONDS) << (attempt - 1)  # doubling
     delay = min(base, int(settings.WEBHOOKS_RETRY_MAX_SECONDS))
-    return float(delay * (1 + random.random() / 10))  # noqa: S311 - spreading load only
+    return delay * (1 + random.random() / 10)  # noqa: S311 - spreading load, not a secret
 
 
 def _max_attempts(event_type: str) -> int:

@@ -8,19 +8,15 @@ while it keeps working: no request refused, no delivery lost or unverifiable.
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from apps.accounts import services as accounts_services
 from apps.core import signing
@@ -28,60 +24,17 @@ from apps.core.testing import wait_for
 from apps.ledger.models import Transaction
 from apps.webhooks.models import Delivery
 from apps.webhooks.tests.receiver import Receiver, serving
-from tests.reliability.test_soak_http import free_port, healthy
+from tests.stack import ROOT, running
 
 pytestmark = pytest.mark.django_db(transaction=True)
-ROOT = Path(__file__).resolve().parents[2]
 PARTNER = ROOT / "tests" / "integration" / "partner.py"
 SCOPES = ["ledger:read", "ledger:write", "webhooks:read", "webhooks:write"]
 
 
-def _stop(process: subprocess.Popen[Any]) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[str]:
-    """gunicorn and a Celery worker (real queue, not eager) on the test database."""
-    db = connection.settings_dict
-    port = free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.integration.settings",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT),
-    }
-    bin_dir = Path(sys.executable).parent
-    with ExitStack() as stack:
-        web_log = stack.enter_context((tmp_path / "gunicorn.log").open("w"))
-        worker_log = stack.enter_context((tmp_path / "worker.log").open("w"))
-        web = subprocess.Popen(  # noqa: S603 - our interpreter and arguments
-            [
-                *(sys.executable, "-m", "gunicorn", "finstack.wsgi:application"),
-                *("--bind", f"127.0.0.1:{port}", "--workers", "2", "--worker-class", "gthread"),
-                *("--threads", "4", "--log-level", "warning", "--timeout", "60"),
-            ],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=web_log,
-        )  # fmt: skip
-        stack.callback(_stop, web)
-        worker = subprocess.Popen(  # noqa: S603
-            [
-                str(bin_dir / "celery"), "-A", "finstack", "worker", "-Q", f"test-{db['NAME']}",
-                "--pool", "threads", "--concurrency", "4", "--loglevel", "WARNING",
-                "--without-gossip", "--without-mingle", "--without-heartbeat",
-            ],
-            env=env, cwd=ROOT, stdout=worker_log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        stack.callback(_stop, worker)
-        if not wait_for(lambda: healthy(port), timeout=30):
-            pytest.fail("gunicorn did not start: " + (tmp_path / "gunicorn.log").read_text())
-        yield f"http://127.0.0.1:{port}"
+    with running(tmp_path) as base:
+        yield base
 
 
 def _partner(base: str, key: str, receiver: Receiver, phase: str, *extra: str) -> dict[str, Any]:

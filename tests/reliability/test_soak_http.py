@@ -14,10 +14,6 @@ import http.client
 import json
 import os
 import random
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -25,12 +21,13 @@ from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
 
 from apps.accounts.tests.mobile import access_token
+from apps.core.testing import wait_for
 from apps.kyc.tests.factories import set_limits
 from apps.payments.tests.factories import customer
-from tests.reliability.soak import ROOT, invariant_violations, report
+from tests.reliability.soak import invariant_violations, report
+from tests.stack import environment, free_port, gunicorn, healthy, stop
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,66 +36,23 @@ CLIENTS = int(os.environ.get("SOAK_HTTP_CLIENTS", "6"))
 ERROR_KEYS = {"code", "message", "details"}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def server(tmp_path):
     """gunicorn (2 workers x 4 threads) on the test database; yields its port."""
-    db = connection.settings_dict
     port = free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "finstack.settings.test",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "THROTTLE_USER": "1000000/min",
-        "THROTTLE_ANON": "1000000/min",
-        "THROTTLE_MONEY": "1000000/min",
-        "LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT),
-    }
-    log_path = tmp_path / "gunicorn.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "gunicorn", "finstack.wsgi:application"),
-                *("--bind", f"127.0.0.1:{port}", "--workers", "2", "--worker-class", "gthread"),
-                *("--threads", "4", "--log-level", "warning", "--timeout", "60"),
-            ],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
-        try:
-            for _ in range(300):
-                if healthy(port):
-                    break
-                time.sleep(0.1)
-            else:
-                pytest.fail("gunicorn did not start: " + log_path.read_text())
-            yield port, process
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def healthy(port: int) -> bool:
-    probe = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+    env = environment(
+        "finstack.settings.test",
+        THROTTLE_USER="1000000/min",
+        THROTTLE_ANON="1000000/min",
+        THROTTLE_MONEY="1000000/min",
+    )
+    process = gunicorn(env, port, tmp_path / "gunicorn.log")
     try:
-        probe.request("GET", "/healthz")
-        return probe.getresponse().status == 200
-    except OSError:
-        return False
+        if not wait_for(lambda: healthy(port), timeout=30):
+            pytest.fail("gunicorn did not start: " + (tmp_path / "gunicorn.log").read_text())
+        yield port, process
     finally:
-        probe.close()
+        stop(process)
 
 
 class Client:

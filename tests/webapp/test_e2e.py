@@ -6,18 +6,13 @@ E2E_ARTIFACTS (default web/e2e/artifacts), for CI to keep."""
 
 from __future__ import annotations
 
-import http.client
 import os
 import shutil
-import signal
 import subprocess
-import sys
-import time
-from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from PIL import Image
 
 from apps.accounts import services as accounts_services
@@ -27,6 +22,7 @@ from apps.ledger.tests.factories import fund
 from apps.wallets import selectors as wallet_selectors
 from apps.wallets import services as wallet_services
 from apps.wallets.models import Transfer, Wallet
+from tests.stack import running
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -36,25 +32,6 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 PASSWORD = "e2e-password-2026"  # noqa: S105
 DANA_FUNDS = 100_000
 DANA_TOP_UPS = 40
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _healthy(port: int) -> bool:
-    probe = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-    try:
-        probe.request("GET", "/healthz")
-        return probe.getresponse().status == 200
-    except OSError:
-        return False
-    finally:
-        probe.close()
 
 
 def _needs() -> None:
@@ -74,69 +51,19 @@ def _needs() -> None:
         pytest.skip("needs " + ", ".join(missing))
 
 
-def _stop(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @pytest.fixture
 def stack(tmp_path):
     """gunicorn and a Celery worker on the test database; yields the base URL and mail dir."""
     _needs()
-    db = connection.settings_dict
     mail = tmp_path / "mail"
     mail.mkdir()
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.webapp.settings",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+    extra = {
         "E2E_MAIL_DIR": str(mail),
         "MEDIA_ROOT": str(tmp_path / "media"),
         "THROTTLE_MONEY": "1000/min",
-        "LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT),
     }
-    with ExitStack() as stack:
-        web_log = stack.enter_context((tmp_path / "gunicorn.log").open("w"))
-        worker_log = stack.enter_context((tmp_path / "worker.log").open("w"))
-        bin_dir = Path(sys.executable).parent
-        gunicorn = subprocess.Popen(  # noqa: S603
-            [
-                *(sys.executable, "-m", "gunicorn", "finstack.wsgi:application"),
-                *("--bind", f"127.0.0.1:{port}", "--workers", "2", "--worker-class", "gthread"),
-                *("--threads", "4", "--log-level", "warning", "--timeout", "60"),
-            ],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=web_log,
-        )
-        stack.callback(_stop, gunicorn)
-        queue = f"test-{db['NAME']}"
-        worker = subprocess.Popen(  # noqa: S603
-            [
-                str(bin_dir / "celery"), "-A", "finstack", "worker", "-Q", queue,
-                "--pool", "threads", "--concurrency", "4", "--loglevel", "WARNING",
-                "--without-gossip", "--without-mingle", "--without-heartbeat",
-            ],
-            env=env,
-            cwd=ROOT,
-            stdout=worker_log,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        stack.callback(_stop, worker)
-        for _ in range(300):
-            if _healthy(port):
-                break
-            time.sleep(0.1)
-        else:
-            pytest.fail("gunicorn did not start: " + (tmp_path / "gunicorn.log").read_text())
-        yield {"base": f"http://127.0.0.1:{port}", "mail": mail, "logs": tmp_path}
+    with running(tmp_path, "tests.webapp.settings", **extra) as base:
+        yield {"base": base, "mail": mail, "logs": tmp_path}
 
 
 def _dana() -> tuple[int, Wallet]:

@@ -2,6 +2,7 @@ from typing import Any
 
 from drf_spectacular.utils import inline_serializer
 from rest_framework import pagination, serializers
+from rest_framework.request import Request
 
 
 class CursorPagination(pagination.CursorPagination):
@@ -19,3 +20,12 @@ def page_of(
     null on the last page)."""
     fields = {link: serializers.CharField(allow_null=True) for link in links}
     return inline_serializer(name, {**fields, "results": items})
+
+
+def next_link(request: Request, cursor: str | None) -> str | None:
+    """The URL of the next page of a keyset-paged list: this request's, with `cursor` set."""
+    if not cursor:
+        return None
+    params = request.query_params.copy()
+    params["cursor"] = cursor
+    return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")

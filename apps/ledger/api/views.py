@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.api.machine import ScopeRequired, principal
-from apps.core.api.pagination import CursorPagination, page_of
+from apps.core.api.pagination import CursorPagination, next_link, page_of
 from apps.core.idempotency import idempotent
 from apps.core.machine import ALL_ACCOUNTS, MachinePrincipal
 from apps.core.money import Money
@@ -205,11 +205,7 @@ class LedgerAccountEntriesApi(LedgerKeyApi):
             )
         except ValueError:
             raise NotFound("Invalid cursor.") from None
-        next_url = None
-        if page.next_cursor:
-            params = request.query_params.copy()
-            params["cursor"] = page.next_cursor
-            next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+        next_url = next_link(request, page.next_cursor)
         return Response(
             {"next": next_url, "results": self.ItemSerializer(page.items, many=True).data}
         )

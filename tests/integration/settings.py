@@ -1,7 +1,0 @@
-"""Settings of the processes the integration test starts (gunicorn, a Celery worker): the
-test settings with real queues instead of eager tasks."""
-
-from finstack.settings.test import *  # noqa: F403
-
-CELERY_TASK_ALWAYS_EAGER = False
-OUTBOX_DISPATCH = "background"
