@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from apps.accounts.views import jwks
 from apps.core import health
 from apps.core.api.views import not_found
-from finstack import metrics, webapp
+from finstack import devmail, metrics, webapp
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -13,6 +13,7 @@ urlpatterns = [
     path("metrics", metrics.metrics, name="metrics"),
     path(".well-known/jwks.json", jwks, name="jwks"),
     path("admin/", admin.site.urls),
+    path("dev/mail/", devmail.mailbox, name="devmail"),  # 404 unless DEBUG (finstack/devmail.py)
     # Customers' sign-up, login, tokens, 2FA and sessions (allauth headless, JSON).
     path("_allauth/", include("allauth.headless.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

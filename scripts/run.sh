@@ -10,11 +10,12 @@ python manage.py seed_demo
 cat <<TXT
 
   Finstack is starting on http://127.0.0.1:${PORT}
-    Customer app: http://127.0.0.1:${PORT}/app/
+    Customer app:          http://127.0.0.1:${PORT}/app/
     API docs (Swagger UI): http://127.0.0.1:${PORT}/api/docs/
     OpenAPI schema:        http://127.0.0.1:${PORT}/api/schema/
     Admin:                 http://127.0.0.1:${PORT}/admin/
     Readiness:             http://127.0.0.1:${PORT}/readyz
+    Mailbox (development): http://127.0.0.1:${PORT}/dev/mail/ (sign-up codes)
   Demo logins are listed above (seed_demo). Ctrl-C stops web, worker and beat.
 
 TXT

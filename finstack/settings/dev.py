@@ -1,4 +1,4 @@
-"""Development: convenient defaults, readable logs, mails printed to the console."""
+"""Development: convenient defaults, readable logs, mails printed and kept for /dev/mail/."""
 
 import os
 from pathlib import Path
@@ -17,3 +17,9 @@ os.environ.setdefault("JWT_PRIVATE_KEY", dev_rsa_private_key(_DATA / "dev-jwt-pr
 os.environ.setdefault("MFA_ENCRYPTION_KEYS", fernet_key_from(os.environ["SECRET_KEY"]))
 
 from .base import *  # noqa: E402, F403
+
+# Mails are printed and kept for the development mailbox at /dev/mail/ (finstack/devmail.py),
+# unless EMAIL_URL names a real transport.
+if "EMAIL_URL" not in os.environ:
+    EMAIL_BACKEND = "finstack.devmail.ConsoleAndFileBackend"
+    EMAIL_FILE_PATH = str(_DATA / "mail")
