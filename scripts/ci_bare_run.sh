@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make run` on a machine with no PostgreSQL and no Redis reachable: DATABASE_URL and REDIS_URL
 # point at ports where nothing listens. Passes when the embedded servers came up, migrations
-# ran and the platform answers /readyz, /api/docs/ and /admin/login/.
+# ran and the platform answers /readyz, the customer app, /api/docs/, /admin/login/ and the
+# development mailbox.
 set -euo pipefail
 port=${BARE_PORT:-8765}
 log=$(mktemp)
@@ -23,7 +24,7 @@ echo "bare run: /readyz -> $ready"
 grep -q "starting embedded PostgreSQL" "$log" || fail "embedded PostgreSQL was not started"
 grep -q "starting embedded Valkey" "$log" || fail "embedded Redis was not started"
 grep -q "Applying core.0001_initial" "$log" || fail "migrations were not applied"
-for path in /api/docs/ /api/schema/ /admin/login/; do
+for path in /app/ /api/docs/ /api/schema/ /admin/login/ /dev/mail/; do
   code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port$path")
   [ "$code" = 200 ] || fail "$path answered $code"
   echo "bare run: $path -> $code"
