@@ -31,6 +31,7 @@ API_KEY_PREFIX = "fsk_"
 TOUCH_EVERY = timedelta(seconds=60)
 # Sessions this process touched lately (monotonic time): most requests then skip the UPDATE.
 _touched: dict[str, float] = {}
+_keys_touched: dict[Any, float] = {}  # the same for API keys
 
 
 class JWTAuthentication(JWTTokenAuthentication):
@@ -102,7 +103,12 @@ class ApiKeyAuthentication(BaseAuthentication):
                 "path": request.path,
             },
         )
-        services.api_key_touch(key_id=caller.key_id, ip=request.META.get("REMOTE_ADDR"))
+        tick = time.monotonic()
+        if tick - _keys_touched.get(caller.key_id, -1e9) >= TOUCH_EVERY.total_seconds():
+            if len(_keys_touched) > 10_000:
+                _keys_touched.clear()
+            _keys_touched[caller.key_id] = tick
+            services.api_key_touch(key_id=caller.key_id, ip=request.META.get("REMOTE_ADDR"))
         return AnonymousUser(), caller
 
     def authenticate_header(self, request: Any) -> str:

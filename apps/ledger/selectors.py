@@ -127,11 +127,14 @@ def _account(account_id: UUID) -> Account:
     return account
 
 
-def account_get(*, account_id: UUID) -> AccountView:
-    a = _account(account_id)
+def account_view(a: Account) -> AccountView:
     return AccountView(
         a.id, a.code, a.name, a.type, a.currency, a.status, a.rule, a.owner_type, a.owner_id
     )
+
+
+def account_get(*, account_id: UUID) -> AccountView:
+    return account_view(_account(account_id))
 
 
 def account_id_by_code(*, code: str) -> UUID:

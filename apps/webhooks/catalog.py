@@ -33,7 +33,7 @@ EVENT_TYPES: dict[str, str] = {
 }
 
 # What an endpoint an API key registered may receive: ledger events, each sent only when it
-# moves money on an account of the key's namespace (apps.webhooks.services.concerns).
+# moves money on an account of the key's namespace (apps.webhooks.services.namespaces_moved).
 NAMESPACED = (
     "ledger.transaction_posted",
     "ledger.transaction_reversed",

@@ -110,8 +110,8 @@ def _event_types(event_types: Iterable[str], namespace: str = "") -> list[str]:
     return chosen
 
 
-def concerns(*, namespace: str, event_type: str, payload: dict[str, Any]) -> bool:
-    """Whether a ledger event moves money on an account of `namespace`."""
+def namespaces_moved(*, event_type: str, payload: dict[str, Any]) -> set[str]:
+    """The API namespaces on whose accounts a ledger event moves money (none for others)."""
     if event_type == "ledger.transaction_posted":
         accounts = [str(leg["account_id"]) for leg in payload.get("legs", [])]
     elif event_type == "ledger.transaction_reversed":
@@ -121,8 +121,8 @@ def concerns(*, namespace: str, event_type: str, payload: dict[str, Any]) -> boo
     elif event_type in ("ledger.hold_posted", "ledger.hold_voided"):
         accounts = ledger_selectors.hold_account_ids(hold_id=str(payload["hold_id"]))
     else:
-        return False
-    return namespace in ledger_selectors.account_namespaces(account_ids=accounts)
+        return set()
+    return ledger_selectors.account_namespaces(account_ids=accounts)
 
 
 def _locked(endpoint_id: UUID) -> Endpoint:
@@ -302,10 +302,14 @@ def deliveries_for_event(*, event_id: UUID, event_type: str, payload: dict[str, 
     # Every catalogue event passes here (a ledger posting too): with no endpoint wanting it,
     # one indexed read is all it costs.
     wanting = list(selectors.endpoints_for(event_type=event_type).values_list("pk", "namespace"))
+    # Looked up once for the event, and only when a key's endpoint wants it.
+    moved = (
+        namespaces_moved(event_type=event_type, payload=payload)
+        if any(namespace for _, namespace in wanting)
+        else set()
+    )
     endpoint_ids = [
-        endpoint_id
-        for endpoint_id, namespace in wanting
-        if not namespace or concerns(namespace=namespace, event_type=event_type, payload=payload)
+        endpoint_id for endpoint_id, namespace in wanting if not namespace or namespace in moved
     ]
     if not endpoint_ids:
         return []

@@ -96,14 +96,15 @@ class _RequestRates(SlidingWindowThrottle):
         self.retry_after: int | None = None
 
     def allow_request(self, request: Request, view: Any) -> bool:
-        rates: dict[str, Any] = dict(api_settings.DEFAULT_THROTTLE_RATES)
+        rates: dict[str, Any] = api_settings.DEFAULT_THROTTLE_RATES
         user = request.user
         authenticated = bool(user and user.is_authenticated)
         ident: object = user.pk if authenticated else self.get_ident(request)
         scopes = ["user"] if authenticated else ["anon", "user"]
         caller = principal(request)
         if caller is not None:  # an API key: its own rate, counted per key
-            ident, scopes, rates["key"] = caller.key_id, ["key"], caller.rate
+            ident, scopes = caller.key_id, ["key"]
+            rates = {**rates, "key": caller.rate}
         scope = getattr(view, "throttle_scope", None)
         if scope:
             if scope not in rates:

@@ -110,7 +110,7 @@ class LedgerAccountListApi(LedgerKeyApi):
         reach = self.reach(request)
         paginator = self.Pagination()
         page = paginator.paginate_queryset(selectors.accounts_visible(**reach), request, view=self)
-        views = [selectors.account_get(account_id=a.pk) for a in page or []]
+        views = [selectors.account_view(a) for a in page or []]
         return paginator.get_paginated_response(
             [_account_body(v, reach["namespace"]) for v in views]
         )
