@@ -24,8 +24,8 @@ class BreakInline(admin.TabularInline):
 
 @admin.register(ReconciliationRun)
 class ReconciliationRunAdmin(ReadOnlyAdmin):
-    list_display = ("day", "clean", "summary", "started_at", "finished_at")
-    list_filter = ("clean",)
+    list_display = ("day", "is_clean", "summary", "started_at", "finished_at")
+    list_filter = ("is_clean",)
     inlines = (BreakInline,)
 
 

@@ -79,11 +79,12 @@ class ReconciliationRun(models.Model):
     day = models.DateField()
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True)
-    clean = models.BooleanField(default=False)  # type: ignore[assignment]  # hides Model.clean()
+    # The column keeps its name; the attribute must not hide Model.clean().
+    is_clean = models.BooleanField("clean", default=False, db_column="clean")
     summary = models.JSONField(default=dict)
 
     def __str__(self) -> str:
-        return f"reconciliation {self.day} ({'clean' if self.clean else 'breaks'})"
+        return f"reconciliation {self.day} ({'clean' if self.is_clean else 'breaks'})"
 
 
 class Break(models.Model):

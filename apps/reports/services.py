@@ -138,7 +138,7 @@ def reconcile(*, day: date) -> ReconciliationRun:
             Break(run=run, kind=kind, reference=ref[:200], detail=detail)
             for kind, ref, detail in breaks
         )
-        run.finished_at, run.clean = timezone.now(), not breaks
+        run.finished_at, run.is_clean = timezone.now(), not breaks
         run.summary = {"breaks": len(breaks), "by_kind": _count(k for k, _, _ in breaks)}
         run.save()
         if breaks:
