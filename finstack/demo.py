@@ -28,7 +28,9 @@ ALICE_IBAN = "DE89370400440532013000"
 ALICE_SECOND_IBAN = "DE72370400440532010008"
 
 
-def user(email: str, *, staff_role: str | None = None) -> tuple[int, dict | None]:
+def user(
+    email: str, *, staff_role: str | None = None
+) -> tuple[int, accounts_services.StaffEnrolment | None]:
     """(user id, TOTP enrolment for staff created now or before)."""
     existing = get_user_model().objects.filter(email=email).first()
     if existing is None:
@@ -43,7 +45,7 @@ def user(email: str, *, staff_role: str | None = None) -> tuple[int, dict | None
     return existing.pk, _enrolment(existing) if staff_role else None
 
 
-def _enrolment(staff: object) -> dict | None:
+def _enrolment(staff: object) -> accounts_services.StaffEnrolment | None:
     from django_otp.plugins.otp_static.models import StaticToken
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -51,7 +53,9 @@ def _enrolment(staff: object) -> dict | None:
     if device is None:
         return None
     tokens = StaticToken.objects.filter(device__user=staff).values_list("token", flat=True)
-    return {"otpauth_uri": device.config_url, "backup_tokens": list(tokens)}
+    return accounts_services.StaffEnrolment(
+        otpauth_uri=device.config_url, backup_tokens=tuple(tokens)
+    )
 
 
 def wallet(user_id: int) -> UUID:

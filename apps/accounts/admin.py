@@ -16,6 +16,7 @@ from apps.accounts import services
 from apps.accounts.models import ApiKey, User
 from apps.core.errors import DomainError
 from apps.core.machine import SCOPES
+from apps.core.users import request_user_id
 
 
 @admin.register(User)
@@ -54,7 +55,8 @@ class ApiKeyForm(forms.ModelForm):
         fields = ("name", "namespace", "scopes", "rate", "expires_at")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.instance.pk is None and not self.errors:
             try:
                 services.api_key_terms_check(
@@ -112,7 +114,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
             scopes=list(data["scopes"]),
             rate=data["rate"],
             expires_at=data.get("expires_at"),
-            created_by_id=request.user.pk,
+            created_by_id=request_user_id(request),
         )
         obj.pk = issued.key_id
         self._show_once(request, issued)
@@ -130,7 +132,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
     @admin.action(description="Revoke the selected keys now", permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         for key_id in queryset.values_list("pk", flat=True):
-            services.api_key_revoke(key_id=key_id, revoked_by_id=request.user.pk)
+            services.api_key_revoke(key_id=key_id, revoked_by_id=request_user_id(request))
         messages.success(request, f"Revoked {queryset.count()} key(s).")
 
     @admin.action(description="Roll: new key, old one valid 24 hours more", permissions=["change"])
@@ -138,7 +140,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
         for key_id in queryset.values_list("pk", flat=True):
             try:
                 issued = services.api_key_roll(
-                    key_id=key_id, rolled_by_id=request.user.pk, overlap=timedelta(hours=24)
+                    key_id=key_id,
+                    rolled_by_id=request_user_id(request),
+                    overlap=timedelta(hours=24),
                 )
             except DomainError as error:
                 messages.error(request, error.message)

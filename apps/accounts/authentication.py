@@ -43,6 +43,8 @@ class JWTAuthentication(JWTTokenAuthentication):
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
         user, payload = self._validated(key)
         session_key = token_keys.session_key_from_sid(payload["sid"])
+        if session_key is None:  # _validated found the session, so only a forged sid lands here
+            raise AuthenticationFailed("Invalid token.")
         tick = time.monotonic()
         if tick - _touched.get(session_key, -1e9) < TOUCH_EVERY.total_seconds():
             return user, payload

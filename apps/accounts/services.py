@@ -200,7 +200,13 @@ def staff_user_create(*, email: str, role: str, password: str | None = None) -> 
 
 
 @transaction.atomic
-def staff_otp_enrol(*, user_id: int) -> dict[str, object]:
+@dataclass(frozen=True)
+class StaffEnrolment:
+    otpauth_uri: str  # for the authenticator app
+    backup_tokens: tuple[str, ...]
+
+
+def staff_otp_enrol(*, user_id: int) -> StaffEnrolment:
     """A confirmed TOTP device and ten static backup tokens for the admin (django-otp), and
     the same TOTP secret as the app login's second factor (allauth.mfa): one authenticator
     app entry for both. Staff cannot enrol a TOTP of their own through the app (a password
@@ -220,7 +226,7 @@ def staff_otp_enrol(*, user_id: int) -> dict[str, object]:
     static = StaticDevice.objects.create(user=user, name="backup", confirmed=True)
     tokens = [StaticToken.random_token() for _ in range(10)]
     StaticToken.objects.bulk_create(StaticToken(device=static, token=t) for t in tokens)
-    return {"otpauth_uri": totp.config_url, "backup_tokens": tokens}
+    return StaffEnrolment(otpauth_uri=totp.config_url, backup_tokens=tuple(tokens))
 
 
 # --- API keys (machine credentials) -----------------------------------------------------

@@ -36,7 +36,9 @@ class TokenStrategy(JWTTokenStrategy):
             request, app_settings.JWT_AUTHORIZATION_HEADER_SCHEME
         )
         payload = token_keys.decode_token(credential, "access") if credential else None
-        session = token_keys.token_session(payload) if payload else None
+        if payload is None:
+            return None
+        session = token_keys.token_session(payload)
         if session is None or token_keys.token_user(payload, session) is None:
             return None
         return payload
@@ -44,7 +46,7 @@ class TokenStrategy(JWTTokenStrategy):
     def refresh_token(self, refresh_token: str) -> tuple[str, str] | None:
         payload = token_keys.decode_token(refresh_token, "refresh")
         session = token_keys.token_session(payload) if payload else None
-        if session is None:
+        if payload is None or session is None:
             return None
         user = internal.validate_token_user(payload, session)
         expires = internal.get_refresh_token_state(session).get(payload["jti"])

@@ -17,6 +17,7 @@ from import_export.admin import ExportMixin, ImportExportModelAdmin
 from apps.core.admin import ReadOnlyAdmin
 from apps.core.errors import DomainError
 from apps.core.exports import SafeExportMixin
+from apps.core.users import request_user_id
 from apps.kyc import services
 from apps.kyc.models import (
     Case,
@@ -47,7 +48,8 @@ class TierAdmin(admin.ModelAdmin):
 
 
 @admin.register(CustomerTier)
-class CustomerTierAdmin(SafeExportMixin, ExportMixin, admin.ModelAdmin):
+# import-export's mixins and django-stubs type model and templates differently.
+class CustomerTierAdmin(SafeExportMixin, ExportMixin, admin.ModelAdmin):  # type: ignore[misc]
     list_display = ("user", "tier", "changed_at")
     list_filter = ("tier",)
     search_fields = ("user__email",)
@@ -156,13 +158,14 @@ class AgeFilter(admin.SimpleListFilter):
         return [("1", "over 1 day"), ("3", "over 3 days"), ("7", "over a week")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if not self.value():
+        days = self.value()
+        if not days:
             return queryset
         from datetime import timedelta
 
         from django.utils import timezone
 
-        return queryset.filter(submitted_at__lte=timezone.now() - timedelta(days=int(self.value())))
+        return queryset.filter(submitted_at__lte=timezone.now() - timedelta(days=int(days)))
 
 
 @admin.register(Case)
@@ -258,7 +261,7 @@ class CaseAdmin(ReadOnlyAdmin):
         self._each(
             request,
             queryset,
-            lambda c: services.case_assign(case_id=c.pk, staff_id=request.user.pk),
+            lambda c: services.case_assign(case_id=c.pk, staff_id=request_user_id(request)),
         )
 
     @admin.action(
@@ -268,7 +271,7 @@ class CaseAdmin(ReadOnlyAdmin):
         self._each(
             request,
             queryset,
-            lambda c: services.case_approve(case_id=c.pk, staff_id=request.user.pk),
+            lambda c: services.case_approve(case_id=c.pk, staff_id=request_user_id(request)),
         )
 
     def _with_reason(
@@ -299,7 +302,10 @@ class CaseAdmin(ReadOnlyAdmin):
             queryset,
             "Reject",
             lambda c, d: services.case_reject(
-                case_id=c.pk, staff_id=request.user.pk, reason_code=d["reason"], note=d["note"]
+                case_id=c.pk,
+                staff_id=request_user_id(request),
+                reason_code=d["reason"],
+                note=d["note"],
             ),
         )
 
@@ -312,7 +318,7 @@ class CaseAdmin(ReadOnlyAdmin):
             pending = case.documents.filter(review=Document.Review.PENDING)
             services.case_request_resubmission(
                 case_id=case.pk,
-                staff_id=request.user.pk,
+                staff_id=request_user_id(request),
                 documents={str(d.pk): data["reason"] for d in pending},
                 note=data["note"],
             )
@@ -329,7 +335,7 @@ class CaseAdmin(ReadOnlyAdmin):
             queryset,
             "Set legal hold",
             lambda c, d: services.legal_hold_set(
-                case_id=c.pk, staff_id=request.user.pk, reason=d["reason"]
+                case_id=c.pk, staff_id=request_user_id(request), reason=d["reason"]
             ),
             ReasonForm,
         )
@@ -341,7 +347,7 @@ class CaseAdmin(ReadOnlyAdmin):
             queryset,
             "Lift legal hold",
             lambda c, d: services.legal_hold_lift(
-                case_id=c.pk, staff_id=request.user.pk, reason=d["reason"]
+                case_id=c.pk, staff_id=request_user_id(request), reason=d["reason"]
             ),
             ReasonForm,
         )
@@ -388,7 +394,7 @@ class ScreeningHitAdmin(ReadOnlyAdmin):
             try:
                 services.hit_decide(
                     hit_id=hit.pk,
-                    staff_id=request.user.pk,
+                    staff_id=request_user_id(request),
                     decision=decision,
                     note=form.cleaned_data["note"],
                 )
@@ -420,7 +426,8 @@ class ScreeningHitAdmin(ReadOnlyAdmin):
 
 
 @admin.register(WatchlistEntry)
-class WatchlistAdmin(SafeExportMixin, ImportExportModelAdmin):
+# import-export's mixins and django-stubs type model and templates differently.
+class WatchlistAdmin(SafeExportMixin, ImportExportModelAdmin):  # type: ignore[misc]
     list_display = ("name", "list_name", "country", "date_of_birth")
     list_filter = ("list_name",)
     search_fields = ("name",)

@@ -17,6 +17,7 @@ from apps.core.admin import ReadOnlyAdmin
 from apps.core.errors import DomainError
 from apps.core.exports import SafeExportMixin
 from apps.core.money import EXPONENTS, Money, MoneyError
+from apps.core.users import request_user_id
 from apps.ledger import selectors, services
 from apps.ledger.models import (
     Account,
@@ -76,7 +77,8 @@ class EntryInline(EntryAmounts, admin.TabularInline):
 
 
 @admin.register(Transaction)
-class TransactionAdmin(SafeExportMixin, ExportMixin, ReadOnlyAdmin):
+# import-export's mixins and django-stubs type model and templates differently.
+class TransactionAdmin(SafeExportMixin, ExportMixin, ReadOnlyAdmin):  # type: ignore[misc]
     list_display = ("id", "kind", "description", "created_at", "effective_at", "reverses")
     list_filter = ("kind", "created_at")
     search_fields = ("=id", "idempotency_key", "description")
@@ -167,7 +169,8 @@ class AdjustmentForm(forms.ModelForm):
         fields = ("debit_account", "credit_account", "currency", "reason")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         try:
             data["money"] = Money.from_major(
                 Decimal(data.get("amount_major") or "x"), data.get("currency", "")
@@ -237,7 +240,7 @@ class AdjustmentAdmin(admin.ModelAdmin):
             credit_account_id=obj.credit_account_id,
             amount=money,
             reason=obj.reason,
-            proposed_by_id=request.user.pk,
+            proposed_by_id=request_user_id(request),
         )
 
     def has_approve_permission(self, request: HttpRequest) -> bool:
@@ -256,7 +259,7 @@ class AdjustmentAdmin(admin.ModelAdmin):
     ) -> None:
         for adjustment in queryset.filter(status=AdjustmentStatus.PROPOSED):
             try:
-                decide(adjustment_id=adjustment.pk, **{who: request.user.pk})
+                decide(adjustment_id=adjustment.pk, **{who: request_user_id(request)})
             except DomainError as error:
                 self.message_user(request, f"{adjustment.pk}: {error.message}", messages.ERROR)
             else:
@@ -270,7 +273,8 @@ class ReversalForm(forms.ModelForm):
         help_texts = {"transaction": "The id of the ledger transaction to undo."}
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("transaction") is not None:
             try:
                 services.reversal_check(transaction_id=data["transaction"].pk)
@@ -358,7 +362,9 @@ class ReversalAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Reversal, form: Any, change: bool) -> None:
         obj.pk = services.reversal_propose(
-            transaction_id=obj.transaction_id, reason=obj.reason, proposed_by_id=request.user.pk
+            transaction_id=obj.transaction_id,
+            reason=obj.reason,
+            proposed_by_id=request_user_id(request),
         )
 
     def has_approve_permission(self, request: HttpRequest) -> bool:
@@ -369,7 +375,7 @@ class ReversalAdmin(admin.ModelAdmin):
         for reversal in queryset:  # a decided one is refused with a message, not skipped
             try:
                 posting = services.reversal_approve(
-                    reversal_id=reversal.pk, approver_id=request.user.pk
+                    reversal_id=reversal.pk, approver_id=request_user_id(request)
                 )
             except DomainError as error:
                 self.message_user(request, f"{reversal.pk}: {error.message}", messages.ERROR)
@@ -384,7 +390,9 @@ class ReversalAdmin(admin.ModelAdmin):
     def reject(self, request: HttpRequest, queryset: QuerySet[Reversal]) -> None:
         for reversal in queryset:  # a decided one is refused with a message, not skipped
             try:
-                services.reversal_reject(reversal_id=reversal.pk, rejected_by_id=request.user.pk)
+                services.reversal_reject(
+                    reversal_id=reversal.pk, rejected_by_id=request_user_id(request)
+                )
             except DomainError as error:
                 self.message_user(request, f"{reversal.pk}: {error.message}", messages.ERROR)
             else:

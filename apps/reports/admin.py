@@ -7,6 +7,7 @@ from import_export.admin import ExportMixin, ImportExportModelAdmin
 
 from apps.core.admin import ReadOnlyAdmin
 from apps.core.exports import SafeExportMixin
+from apps.core.users import request_user_id
 from apps.reports import services
 from apps.reports.models import Break, ReconciliationRun, SettlementLine
 
@@ -30,7 +31,8 @@ class ReconciliationRunAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Break)
-class BreakAdmin(SafeExportMixin, ExportMixin, admin.ModelAdmin):
+# import-export's mixins and django-stubs type model and templates differently.
+class BreakAdmin(SafeExportMixin, ExportMixin, admin.ModelAdmin):  # type: ignore[misc]
     """Breaks are worked on here: status, who has it, what was found."""
 
     list_display = ("created_at", "kind", "reference", "status", "assigned_to")
@@ -49,12 +51,13 @@ class BreakAdmin(SafeExportMixin, ExportMixin, admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Break, form: Any, change: bool) -> None:
         # Through the service, so the change and its staff-log entry commit together.
         services.break_update(
-            break_id=obj.pk, status=obj.status, staff_id=request.user.pk, note=obj.note
+            break_id=obj.pk, status=obj.status, staff_id=request_user_id(request), note=obj.note
         )
 
 
 @admin.register(SettlementLine)
-class SettlementLineAdmin(SafeExportMixin, ImportExportModelAdmin):
+# import-export's mixins and django-stubs type model and templates differently.
+class SettlementLineAdmin(SafeExportMixin, ImportExportModelAdmin):  # type: ignore[misc]
     """A provider's settlement report uploaded as CSV/XLSX (previewed as a dry run first);
     reconciliation uses it instead of asking the provider for that day."""
 

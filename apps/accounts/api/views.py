@@ -17,6 +17,7 @@ from apps.accounts import errors, selectors, services
 from apps.accounts.api.permissions import has_role, token_session_request
 from apps.accounts.roles import ROLES
 from apps.core.api.fields import CurrencyField
+from apps.core.users import request_user_id
 
 
 class ProfileSerializer(serializers.Serializer):
@@ -53,14 +54,18 @@ class MeApi(APIView):
 
     @extend_schema(responses={200: ProfileSerializer})
     def get(self, request: Request) -> Response:
-        return Response(ProfileSerializer(selectors.profile_get(user_id=request.user.pk)).data)
+        return Response(
+            ProfileSerializer(selectors.profile_get(user_id=request_user_id(request))).data
+        )
 
     @extend_schema(request=InputSerializer, responses={200: ProfileSerializer})
     def patch(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        services.user_update_profile(user_id=request.user.pk, **serializer.validated_data)
-        return Response(ProfileSerializer(selectors.profile_get(user_id=request.user.pk)).data)
+        services.user_update_profile(user_id=request_user_id(request), **serializer.validated_data)
+        return Response(
+            ProfileSerializer(selectors.profile_get(user_id=request_user_id(request))).data
+        )
 
 
 class MeCloseApi(APIView):
@@ -68,7 +73,7 @@ class MeCloseApi(APIView):
 
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request) -> Response:
-        services.user_close(user_id=request.user.pk)
+        services.user_close(user_id=request_user_id(request))
         return Response(status=204)
 
 

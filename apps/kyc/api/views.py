@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from apps.core.api.pagination import page_of
 from apps.core.api.parsers import MultiPartParser
 from apps.core.api.schema import error_schema
+from apps.core.users import request_user_id
 from apps.kyc import errors, selectors, services
 from apps.kyc.models import Document, Profile
 
@@ -55,7 +56,7 @@ class ProfileApi(APIView):
         }
     )
     def get(self, request: Request) -> Response:
-        profile = Profile.objects.filter(user_id=request.user.pk).first()
+        profile = Profile.objects.filter(user_id=request_user_id(request)).first()
         if profile is None:
             raise NotFound("No profile yet.")
         return Response(KycProfileSerializer(profile).data)
@@ -71,7 +72,7 @@ class ProfileApi(APIView):
     def put(self, request: Request) -> Response:
         serializer = ProfileInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.profile_save(user_id=request.user.pk, **serializer.validated_data)
+        services.profile_save(user_id=request_user_id(request), **serializer.validated_data)
         return Response(KycProfileSerializer(serializer.validated_data).data)
 
     put.domain_errors = (errors.IdentityLocked, errors.CaseNotOpen)  # type: ignore[attr-defined]
@@ -106,7 +107,7 @@ class DocumentListApi(APIView):
 
     @extend_schema(responses={200: page_of("DocumentList", DocumentSerializer(many=True))})
     def get(self, request: Request) -> Response:
-        rows = selectors.documents(user_id=request.user.pk)
+        rows = selectors.documents(user_id=request_user_id(request))
         return Response({"results": DocumentSerializer(rows, many=True).data})
 
     @extend_schema(
@@ -120,7 +121,7 @@ class DocumentListApi(APIView):
         if upload.size > settings.KYC_MAX_UPLOAD_BYTES:  # before reading it into memory
             raise errors.FileTooLarge(max_bytes=settings.KYC_MAX_UPLOAD_BYTES)
         document_id = services.document_add(
-            user_id=request.user.pk,
+            user_id=request_user_id(request),
             type=data["type"],
             data=upload.read(),
             number=data["number"],
@@ -145,8 +146,10 @@ class SubmitApi(APIView):
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.case_submit(user_id=request.user.pk, target_tier=serializer.validated_data["tier"])
-        return Response(selectors.status(user_id=request.user.pk))
+        services.case_submit(
+            user_id=request_user_id(request), target_tier=serializer.validated_data["tier"]
+        )
+        return Response(selectors.status(user_id=request_user_id(request)))
 
 
 class CaseWithdrawApi(APIView):
@@ -169,14 +172,14 @@ class CaseWithdrawApi(APIView):
         ),
     )
     def post(self, request: Request, case_id: UUID) -> Response:
-        result = services.case_withdraw(user_id=request.user.pk, case_id=case_id)
+        result = services.case_withdraw(user_id=request_user_id(request), case_id=case_id)
         return Response(self.OutputSerializer(result).data)
 
 
 class StatusApi(APIView):
     @extend_schema(responses={200: dict})
     def get(self, request: Request) -> Response:
-        return Response(selectors.status(user_id=request.user.pk))
+        return Response(selectors.status(user_id=request_user_id(request)))
 
 
 class VendorWebhookApi(APIView):

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.api.pagination import CursorPagination, page_of
+from apps.core.users import request_user_id
 from apps.notifications import errors, selectors, services
 from apps.notifications.catalog import CATEGORIES, CHANNELS
 from apps.notifications.models import PushDevice
@@ -18,13 +19,14 @@ class NotificationSerializer(serializers.Serializer):
     category = serializers.CharField()
     title = serializers.CharField()
     body = serializers.CharField()
-    data = serializers.DictField()
+    # DRF's metaclass moves declared fields off the class, so this does not hide .data.
+    data = serializers.DictField()  # type: ignore[assignment]
     created_at = serializers.DateTimeField()
     read_at = serializers.DateTimeField(allow_null=True)
 
 
 class InboxPagination(CursorPagination):
-    ordering = ("-created_at", "-id")
+    ordering = ("-created_at", "-id")  # type: ignore[assignment]  # DRF takes a tuple
 
 
 class NotificationListApi(APIView):
@@ -38,7 +40,7 @@ class NotificationListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         unread = request.query_params.get("unread") in ("1", "true")
-        rows = selectors.inbox(user_id=request.user.pk, unread_only=unread)
+        rows = selectors.inbox(user_id=request_user_id(request), unread_only=unread)
         paginator = InboxPagination()
         page = paginator.paginate_queryset(rows, request, view=self)
         return paginator.get_paginated_response(NotificationSerializer(page, many=True).data)
@@ -49,7 +51,7 @@ class UnreadCountApi(APIView):
         responses={200: inline_serializer("UnreadCount", {"unread": serializers.IntegerField()})}
     )
     def get(self, request: Request) -> Response:
-        return Response({"unread": selectors.unread_count(user_id=request.user.pk)})
+        return Response({"unread": selectors.unread_count(user_id=request_user_id(request))})
 
 
 class NotificationReadApi(APIView):
@@ -57,7 +59,9 @@ class NotificationReadApi(APIView):
 
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request, notification_id: UUID) -> Response:
-        services.notification_mark_read(user_id=request.user.pk, notification_id=notification_id)
+        services.notification_mark_read(
+            user_id=request_user_id(request), notification_id=notification_id
+        )
         return Response(status=204)
 
 
@@ -67,7 +71,9 @@ class ReadAllApi(APIView):
         responses={200: inline_serializer("ReadAll", {"marked": serializers.IntegerField()})},
     )
     def post(self, request: Request) -> Response:
-        return Response({"marked": services.notifications_mark_all_read(user_id=request.user.pk)})
+        return Response(
+            {"marked": services.notifications_mark_all_read(user_id=request_user_id(request))}
+        )
 
 
 class PreferenceSerializer(serializers.Serializer):
@@ -89,7 +95,7 @@ class PreferencesApi(APIView):
         }
     )
     def get(self, request: Request) -> Response:
-        return Response({"preferences": selectors.preferences(user_id=request.user.pk)})
+        return Response({"preferences": selectors.preferences(user_id=request_user_id(request))})
 
     @extend_schema(
         request=InputSerializer,
@@ -103,9 +109,9 @@ class PreferencesApi(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.preferences_set(
-            user_id=request.user.pk, choices=serializer.validated_data["preferences"]
+            user_id=request_user_id(request), choices=serializer.validated_data["preferences"]
         )
-        return Response({"preferences": selectors.preferences(user_id=request.user.pk)})
+        return Response({"preferences": selectors.preferences(user_id=request_user_id(request))})
 
 
 class DeviceSerializer(serializers.Serializer):
@@ -121,7 +127,7 @@ class DeviceListApi(APIView):
 
     @extend_schema(responses={200: page_of("DeviceList", DeviceSerializer(many=True))})
     def get(self, request: Request) -> Response:
-        devices = selectors.devices(user_id=request.user.pk)
+        devices = selectors.devices(user_id=request_user_id(request))
         return Response({"results": DeviceSerializer(devices, many=True).data})
 
     @extend_schema(
@@ -131,9 +137,9 @@ class DeviceListApi(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         device_id, created = services.device_register(
-            user_id=request.user.pk, **serializer.validated_data
+            user_id=request_user_id(request), **serializer.validated_data
         )
-        device = selectors.devices(user_id=request.user.pk).get(pk=device_id)
+        device = selectors.devices(user_id=request_user_id(request)).get(pk=device_id)
         return Response(DeviceSerializer(device).data, status=201 if created else 200)
 
 
@@ -142,5 +148,5 @@ class DeviceDetailApi(APIView):
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, device_id: UUID) -> Response:
-        services.device_remove(user_id=request.user.pk, device_id=device_id)
+        services.device_remove(user_id=request_user_id(request), device_id=device_id)
         return Response(status=204)

@@ -67,5 +67,5 @@ class Command(BaseCommand):
         self.stdout.write("(pick 'backup' as the device). Demo data: printed on every start.")
         for email, enrolment in enrolments.items():
             if enrolment:
-                self.stdout.write(f"  {email}: {enrolment['otpauth_uri']}")
-                self.stdout.write(f"    backup tokens: {' '.join(enrolment['backup_tokens'])}")
+                self.stdout.write(f"  {email}: {enrolment.otpauth_uri}")
+                self.stdout.write(f"    backup tokens: {' '.join(enrolment.backup_tokens)}")

@@ -40,7 +40,7 @@ class Command(BaseCommand):
         enrolment = services.staff_otp_enrol(user_id=user_id)
         self.stdout.write(f"Created {email} ({role}).")
         self.stdout.write("Scan into an authenticator app:")
-        self.stdout.write(f"  {enrolment['otpauth_uri']}")
+        self.stdout.write(f"  {enrolment.otpauth_uri}")
         self.stdout.write("One-time backup tokens (store them safely):")
-        for token in enrolment["backup_tokens"]:
+        for token in enrolment.backup_tokens:
             self.stdout.write(f"  {token}")
