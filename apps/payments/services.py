@@ -227,6 +227,34 @@ def _assessed_payment(
     return payment, decision
 
 
+def _opened(
+    user_id: int,
+    wallet_id: UUID,
+    funding_source_id: UUID,
+    amount: Money,
+    client_key: str,
+    incoming: bool,
+) -> tuple[Payment, risk.Decision, UUID, FundingSource]:
+    """The checks both directions share, then the assessed payment row.
+
+    A deposit only checks the wallet can receive; a withdrawal reserves the amount.
+    """
+    source = _source(user_id, funding_source_id)
+    _bank_account_checked(source, amount, incoming=incoming)
+    wallet_step = wallets_services.receive_check if incoming else wallets_services.spend_reserve
+    account = wallet_step(wallet_id=wallet_id, user_id=user_id, amount=amount)
+    payment, decision = _assessed_payment(
+        direction=Payment.Direction.DEPOSIT if incoming else Payment.Direction.WITHDRAWAL,
+        user_id=user_id,
+        wallet_id=wallet_id,
+        account=account,
+        source=source,
+        amount=amount,
+        client_key=client_key,
+    )
+    return payment, decision, account, source
+
+
 @transaction.atomic
 def deposit_create(
     *, user_id: int, wallet_id: UUID, funding_source_id: UUID, amount: Money, client_key: str
@@ -234,17 +262,8 @@ def deposit_create(
     found = _existing(user_id, Payment.Direction.DEPOSIT, client_key)
     if found:
         return found.pk
-    source = _source(user_id, funding_source_id)
-    _bank_account_checked(source, amount, incoming=True)
-    account = wallets_services.receive_check(wallet_id=wallet_id, user_id=user_id, amount=amount)
-    payment, decision = _assessed_payment(
-        direction=Payment.Direction.DEPOSIT,
-        user_id=user_id,
-        wallet_id=wallet_id,
-        account=account,
-        source=source,
-        amount=amount,
-        client_key=client_key,
+    payment, decision, _, _ = _opened(
+        user_id, wallet_id, funding_source_id, amount, client_key, incoming=True
     )
     _start(payment, decision)
     return payment.pk
@@ -259,17 +278,8 @@ def withdrawal_create(
         return found.pk
     if not kyc_selectors.can_withdraw(user_id=user_id):
         raise errors.WithdrawalsNotAllowed()
-    source = _source(user_id, funding_source_id)
-    _bank_account_checked(source, amount, incoming=False)
-    account = wallets_services.spend_reserve(wallet_id=wallet_id, user_id=user_id, amount=amount)
-    payment, decision = _assessed_payment(
-        direction=Payment.Direction.WITHDRAWAL,
-        user_id=user_id,
-        wallet_id=wallet_id,
-        account=account,
-        source=source,
-        amount=amount,
-        client_key=client_key,
+    payment, decision, account, source = _opened(
+        user_id, wallet_id, funding_source_id, amount, client_key, incoming=False
     )
     # The money is reserved before anything else happens; no expiry: only the saga releases it.
     hold = ledger_services.hold_create(

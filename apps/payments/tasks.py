@@ -9,8 +9,11 @@ from django.db import OperationalError
 from apps.payments import services
 from apps.payments.providers import simulated
 
+# Every payments task: redelivered if a worker dies mid-run, no result kept.
+TASK: dict[str, Any] = dict(bind=True, acks_late=True, ignore_result=True)
 
-@shared_task(name="payments.run_step", bind=True, acks_late=True, ignore_result=True)
+
+@shared_task(name="payments.run_step", **TASK)
 def run_step(self: Task, payment_id: str) -> None:
     try:
         services.step_run(payment_id=UUID(payment_id))
@@ -31,34 +34,22 @@ DATABASE_HICCUPS: dict[str, Any] = dict(
 )
 
 
-@shared_task(
-    name="payments.process_webhook",
-    bind=True,
-    acks_late=True,
-    ignore_result=True,
-    **DATABASE_HICCUPS,
-)
+@shared_task(name="payments.process_webhook", **TASK, **DATABASE_HICCUPS)
 def process_webhook(self: Task, webhook_id: str) -> None:
     services.webhook_process(webhook_id=UUID(webhook_id))
 
 
-@shared_task(name="payments.recover", bind=True, acks_late=True, ignore_result=True)
+@shared_task(name="payments.recover", **TASK)
 def recover(self: Task) -> None:
     services.payments_recover()
 
 
-@shared_task(
-    name="payments.recover_one",
-    bind=True,
-    acks_late=True,
-    ignore_result=True,
-    **DATABASE_HICCUPS,
-)
+@shared_task(name="payments.recover_one", **TASK, **DATABASE_HICCUPS)
 def recover_one(self: Task, payment_id: str) -> None:
     services.payment_recover(payment_id=UUID(payment_id))
 
 
-@shared_task(name="payments.simulated_callbacks", bind=True, acks_late=True, ignore_result=True)
+@shared_task(name="payments.simulated_callbacks", **TASK)
 def simulated_callbacks(self: Task, payment_id: str) -> None:
     """The simulated bank calling our webhook over HTTP, as a real one would."""
     for body, headers in simulated.callbacks(payment_id):
