@@ -13,6 +13,7 @@ from apps.core.money import Money
 from apps.payments import services
 from apps.payments.models import Payment, RiskReview, WebhookEvent
 from apps.payments.providers import simulated
+from apps.payments.services._common import _transition
 from apps.payments.tests.factories import (
     balance,
     bank_account,
@@ -202,7 +203,7 @@ def test_illegal_transitions_are_refused():
     assert payment.state == "succeeded"
     for target in ("processing", "failed", "in_review"):
         with pytest.raises(services.errors.IllegalTransition):
-            services._transition(payment, target, "test")
+            _transition(payment, target, "test")
     RiskReview.objects.create(payment=payment, decision="approved")
     with pytest.raises(services.errors.IllegalTransition):  # deciding what is decided
         services.review_decide(payment_id=payment_id, staff_id=reviewer().pk, approve=True)
