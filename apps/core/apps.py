@@ -16,3 +16,8 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         request_finished.connect(_forget_request_id, dispatch_uid="core.forget_request_id")
+        # Here, not at the top: these import models, which need the app registry ready.
+        import apps.core.tasks  # noqa: F401  core sends its tasks by name: register them
+        from apps.core import deliveries, events
+
+        deliveries.on_dead_letter(events.publish_dead_letter)

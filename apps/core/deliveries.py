@@ -18,7 +18,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from celery import Task
 from celery.exceptions import Ignore, Reject, Retry
@@ -32,6 +32,21 @@ from apps.core import faults
 PARKED, FAILED = "parked", "failed"
 
 log = logging.getLogger(__name__)
+
+
+class DeadLetterListener(Protocol):
+    def __call__(self, *, dead_letter_id: int, task: str, reason: str, deliveries: int) -> None: ...
+
+
+# Told of each dead letter inside the transaction that stores it (apps.core.events publishes
+# TaskDeadLettered). Registered at startup by CoreConfig.ready(): events sits above this
+# module, which must stay importable before Django's app registry is ready.
+_listeners: list[DeadLetterListener] = []
+
+
+def on_dead_letter(listener: DeadLetterListener) -> None:
+    if listener not in _listeners:
+        _listeners.append(listener)
 
 
 def max_deliveries() -> int:
@@ -96,7 +111,6 @@ def dead_letter_store(
     deliveries: int,
     last_error: str,
 ) -> int:
-    from apps.core.events import TaskDeadLettered, publish
     from apps.core.models import DeadLetter, TaskDelivery
 
     with transaction.atomic():
@@ -111,11 +125,8 @@ def dead_letter_store(
         )
         TaskDelivery.objects.filter(task_id=task_id).delete()
         if not _is_the_alert_itself(task, args):
-            publish(
-                TaskDeadLettered(
-                    dead_letter_id=row.pk, task=task, reason=reason, deliveries=deliveries
-                )
-            )
+            for listener in _listeners:
+                listener(dead_letter_id=row.pk, task=task, reason=reason, deliveries=deliveries)
     log.critical(
         "dead letter: task %s %s %s after %d deliveries: %s",
         task,

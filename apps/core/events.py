@@ -11,8 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar
+from typing import Any
 from uuid import UUID
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
@@ -20,46 +19,26 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 from apps.core import context
 from apps.core.ids import uuid7
+from apps.core.outbox import relay
+from apps.core.outbox.registry import Event, Handler, _handlers, decode, handlers_for, subscribe
+
+__all__ = [
+    "OUTBOX_WRITE",
+    "Event",
+    "Handler",
+    "JobItemFailed",
+    "TaskDeadLettered",
+    "_handlers",
+    "decode",
+    "dispatch_after_commit",
+    "handlers_for",
+    "outbox_row",
+    "publish",
+    "publish_dead_letter",
+    "subscribe",
+]
 
 log = logging.getLogger(__name__)
-
-
-@dataclasses.dataclass(frozen=True)
-class Event:
-    """Base of every domain event; subclasses set `name` as "<app>.<entity>_<past>"."""
-
-    name: ClassVar[str] = ""
-    registry: ClassVar[dict[str, type[Event]]] = {}
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if not cls.name:
-            raise TypeError(f"{cls.__name__} must set a name.")
-        Event.registry[cls.name] = cls
-
-
-E = TypeVar("E", bound=Event)
-Handler = Callable[[Any], None]
-_handlers: dict[str, dict[str, Handler]] = {}
-
-
-def subscribe(event_type: type[E]) -> Callable[[Callable[[E], None]], Callable[[E], None]]:
-    """Register a handler (called from an AppConfig.ready() import of handlers.py)."""
-
-    def register(handler: Callable[[E], None]) -> Callable[[E], None]:
-        key = f"{handler.__module__}.{handler.__qualname__}"
-        _handlers.setdefault(event_type.name, {})[key] = handler
-        return handler
-
-    return register
-
-
-def handlers_for(event_type: str) -> dict[str, Handler]:
-    return dict(_handlers.get(event_type, {}))
-
-
-def decode(event_type: str, payload: dict[str, Any]) -> Event:
-    return Event.registry[event_type](**payload)
 
 
 # The one writer of outbox rows (apps/core/sql/outbox.sql); a statement that writes an event
@@ -97,8 +76,6 @@ def dispatch_after_commit(
     """For outbox rows written by SQL (the ledger's posting functions): send after commit,
     as publish() does. Outside a transaction the row is already committed: send now.
     `connection`: the default database's, if the caller has looked it up already."""
-    from apps.core import relay  # the relay imports Celery; keep events import-light
-
     conn = connection if connection is not None else connections[DEFAULT_DB_ALIAS]
     if conn.in_atomic_block or not conn.get_autocommit():
         # robust: the change is committed by then; a failed send must not fail the caller,
@@ -135,3 +112,13 @@ class JobItemFailed(Event):
     job: str
     item: str
     error: str
+
+
+def publish_dead_letter(*, dead_letter_id: int, task: str, reason: str, deliveries: int) -> None:
+    """apps.core.deliveries' dead-letter listener (registered by CoreConfig.ready()): deliveries
+    sits below events, so it cannot publish the event itself."""
+    publish(
+        TaskDeadLettered(
+            dead_letter_id=dead_letter_id, task=task, reason=reason, deliveries=deliveries
+        )
+    )

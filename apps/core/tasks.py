@@ -3,7 +3,8 @@ from uuid import UUID
 
 from celery import Task, shared_task
 
-from apps.core import outbox
+from apps.core import deliveries, idempotency, outbox, retention
+from apps.core.outbox import relay
 
 MAX_HANDLER_RETRIES = 8
 
@@ -27,28 +28,20 @@ def outbox_sweep(self: "Task[Any, Any]") -> None:
 
 @shared_task(name="core.idempotency_cleanup", bind=True, acks_late=True, ignore_result=True)
 def idempotency_cleanup(self: "Task[Any, Any]") -> None:
-    from apps.core.idempotency import idempotency_cleanup as cleanup
-
-    cleanup()
+    idempotency.idempotency_cleanup()
 
 
 @shared_task(name="core.dispatch_events", bind=True, acks_late=True, ignore_result=True)
 def dispatch_events(self: "Task[Any, Any]", pairs: list[list[str]]) -> None:
     """A relay's batch of committed events: one handle_event task per subscribed handler."""
-    from apps.core import relay
-
     relay.fan_out(pairs)
 
 
 @shared_task(name="core.deliveries_cleanup", bind=True, acks_late=True, ignore_result=True)
 def deliveries_cleanup(self: "Task[Any, Any]") -> None:
-    from apps.core import deliveries
-
     deliveries.dead_letters_cleanup()
 
 
 @shared_task(name="core.outbox_prune", bind=True, acks_late=True, ignore_result=True)
 def outbox_prune(self: "Task[Any, Any]") -> None:
-    from apps.core import retention
-
     retention.outbox_prune()

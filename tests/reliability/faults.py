@@ -281,10 +281,10 @@ def fault_broker(fault_server: Valkey | RabbitMQ, fault_queue: str) -> Iterator[
     from apps.core import outbox
     from finstack.celery import app as celery_app
 
-    outbox._broker_down_until = 0.0
+    outbox.delivery._broker_down_until = 0.0
     yield producer(fault_server.url, fault_queue)
     celery_app.set_current()
-    outbox._broker_down_until = 0.0
+    outbox.delivery._broker_down_until = 0.0
     fault_server.drop(fault_queue)
 
 

@@ -57,11 +57,11 @@ def test_two_outbox_sweeps_send_each_event_once_and_each_handler_runs_once(
     fault_broker, fault_valkey, fault_queue
 ):
     core_events.seen.clear()
-    outbox._broker_down_until = float("inf")  # a crash between commit and dispatch
+    outbox.delivery._broker_down_until = float("inf")  # a crash between commit and dispatch
     for label in ("a", "b", "c"):
         with transaction.atomic():
             publish(core_events.SomethingHappened(label=label))
-    outbox._broker_down_until = 0.0
+    outbox.delivery._broker_down_until = 0.0
     OutboxEvent.objects.update(
         created_at=timezone.now() - timedelta(minutes=1),
         next_attempt_at=timezone.now() - timedelta(seconds=1),

@@ -39,10 +39,10 @@ def own_redis(settings, fault_queue):
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
         }
     }
-    outbox._broker_down_until = 0.0
+    outbox.delivery._broker_down_until = 0.0
     yield server
     celery_app.set_current()
-    outbox._broker_down_until = 0.0
+    outbox.delivery._broker_down_until = 0.0
     if server.server.is_running():
         server.stop()
 
@@ -97,7 +97,7 @@ def test_with_redis_down_money_moves_logins_fail_closed_and_events_arrive_once_a
     )
     worker.start()
     try:
-        outbox._broker_down_until = 0.0  # this process's breaker has timed out
+        outbox.delivery._broker_down_until = 0.0  # this process's breaker has timed out
         OutboxEvent.objects.filter(dispatched_at__isnull=True).update(
             created_at=timezone.now() - timedelta(minutes=1),
             next_attempt_at=timezone.now() - timedelta(seconds=1),

@@ -15,9 +15,9 @@ from finstack.celery import app as celery_app
 def _reset_recorders():
     events.seen.clear()
     events.failures_left.clear()
-    outbox._broker_down_until = 0.0
+    outbox.delivery._broker_down_until = 0.0
     yield
-    outbox._broker_down_until = 0.0
+    outbox.delivery._broker_down_until = 0.0
 
 
 @pytest.fixture
@@ -46,6 +46,6 @@ def broker_down(dead_redis_url):
 @pytest.fixture
 def crash_before_dispatch():
     """The process dies between commit and dispatch: no send happens from this process."""
-    outbox._broker_down_until = math.inf
+    outbox.delivery._broker_down_until = math.inf
     yield
-    outbox._broker_down_until = 0.0
+    outbox.delivery._broker_down_until = 0.0

@@ -85,7 +85,7 @@ def test_event_queued_while_broker_down_is_delivered_once_it_returns(
     from finstack.celery import app
 
     app.set_current()  # the broker is back
-    outbox._broker_down_until = 0.0
+    outbox.delivery._broker_down_until = 0.0
     age_outbox()
     assert outbox.sweep() == 1
     assert outbox.sweep() == 0

@@ -292,7 +292,7 @@ def _rows_read(node: dict) -> int:
 
 @pytest.mark.django_db
 def test_relay_settles_the_events_nobody_listens_to_in_its_marking_statement():
-    from apps.core import relay
+    from apps.core.outbox import relay
 
     with transaction.atomic():
         quiet = publish(NobodyListens(note="q"))

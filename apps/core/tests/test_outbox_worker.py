@@ -41,7 +41,7 @@ def test_event_lost_by_a_crash_is_delivered_once_by_the_sweeper(
         event_id = publish(SomethingHappened(label="orphan"))
     time.sleep(0.3)
     assert seen == []
-    outbox._broker_down_until = 0.0  # the process that restarts can send again
+    outbox.delivery._broker_down_until = 0.0  # the process that restarts can send again
     age_outbox()
     assert outbox.sweep() == 1
     assert wait_for(lambda: len(seen) == 2)

@@ -9,9 +9,9 @@ from celery.contrib.testing.worker import start_worker
 from celery.signals import task_prerun
 from django.db import transaction
 
-from apps.core import relay
 from apps.core.events import dispatch_after_commit, publish
 from apps.core.models import OutboxEvent, ProcessedEvent
+from apps.core.outbox import relay
 from apps.core.tasks import dispatch_events
 from apps.core.tests.events import SomethingHappened, seen
 from finstack.celery import app

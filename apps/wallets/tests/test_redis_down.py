@@ -24,10 +24,10 @@ def redis_down(settings, dead_redis_url):
     }
     down = Celery("finstack-redis-down", broker=dead_redis_url, set_as_current=True)
     down.conf.broker_transport_options = celery_app.conf.broker_transport_options
-    outbox._broker_down_until = 0.0
+    outbox.delivery._broker_down_until = 0.0
     yield
     celery_app.set_current()
-    outbox._broker_down_until = 0.0
+    outbox.delivery._broker_down_until = 0.0
 
 
 @pytest.fixture

@@ -22,13 +22,17 @@ import threading
 import time
 from uuid import UUID
 
+from celery import signature
 from django.conf import settings
 from django.db import connection, connections
 
-from apps.core import outbox
-from apps.core.events import handlers_for
+from apps.core.outbox import delivery
+from apps.core.outbox.registry import handlers_for
 
-log = logging.getLogger(__name__)
+# The name it always had (before the outbox became a package): log filters use it.
+log = logging.getLogger("apps.core.relay")
+# Sent by name (apps.core.tasks sits above this module and imports it).
+DISPATCH_EVENTS = "core.dispatch_events"
 BATCH = 500
 # At most one batch per this interval: after a quiet spell an event goes at once, under load
 # one broker message and one marking statement carry every event of the interval; shorter
@@ -46,7 +50,7 @@ def enqueue(event_id: UUID | str, event_type: str) -> None:
     """Called after commit: hand the event to this process's relay (or send it now)."""
     global _pending
     if settings.OUTBOX_DISPATCH == "inline":
-        outbox.dispatch(event_id, event_type)
+        delivery.dispatch(event_id, event_type)
         return
     _ensure_thread()
     with _done:
@@ -100,22 +104,20 @@ def send(batch: list[tuple[UUID | str, str]]) -> bool:
     subscribed = [[str(pk), kind] for pk, kind in batch if kind in wanted]
     try:
         if subscribed:
-            from apps.core.tasks import dispatch_events
-
             # A summary, not celery's saferepr of every id, which costs a batch much of its CPU.
-            dispatch_events.apply_async(  # type: ignore[call-arg]
+            signature(DISPATCH_EVENTS).apply_async(
                 (subscribed,),
                 retry=False,
-                confirm_timeout=outbox.CONFIRM_TIMEOUT_SECONDS,
+                confirm_timeout=delivery.CONFIRM_TIMEOUT_SECONDS,
                 argsrepr=f"({len(subscribed)} events)",
                 kwargsrepr="",
             )
         # str: the ledger hands over ids as its SQL returned them, publish() as UUIDs.
-        outbox.mark_dispatched(
+        delivery.mark_dispatched(
             [str(pk) for pk, _ in batch],
             unsubscribed=[str(pk) for pk, kind in batch if kind not in wanted],
         )
-    except outbox.BROKER_ERRORS as exc:
+    except delivery.BROKER_ERRORS as exc:
         log.warning("outbox relay: %d events left for the sweeper: %s", len(batch), exc)
         return False
     except Exception:
@@ -129,12 +131,10 @@ def send(batch: list[tuple[UUID | str, str]]) -> bool:
 
 def fan_out(pairs: list[list[str]]) -> int:
     """In a worker: one task per subscribed handler of each event; returns how many."""
-    from apps.core.tasks import handle_event
-
     sent = 0
     for event_id, event_type in pairs:
         for handler in handlers_for(event_type):
-            handle_event.apply_async((event_id, handler))
+            signature(delivery.HANDLE_EVENT).apply_async((event_id, handler))
             sent += 1
     return sent
 
