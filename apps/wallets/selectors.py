@@ -83,17 +83,43 @@ def _view(wallet: Wallet, role: str) -> WalletView:
     )
 
 
-def visible_wallet(*, wallet_id: UUID, user_id: int) -> tuple[Wallet, str]:
+@dataclass(frozen=True, slots=True)
+class VisibleWallet:
+    """A wallet the user may see; the model stays inside this app (its services use it)."""
+
+    wallet: Wallet
+    role: str  # "owner", "spender" or "viewer"
+
+
+@dataclass(frozen=True, slots=True)
+class WalletAccount:
+    """What another app needs to read a visible wallet's ledger account."""
+
+    wallet_id: UUID
+    currency: str
+    ledger_account_id: UUID
+
+
+def visible_wallet(*, wallet_id: UUID, user_id: int) -> VisibleWallet:
     """The wallet and the user's role on it; another user's wallet is simply not found."""
     wallet = Wallet.objects.filter(pk=wallet_id).first()
     role = _role(wallet, user_id) if wallet else None
     if wallet is None or role is None:
         raise WalletNotFound()
-    return wallet, role
+    return VisibleWallet(wallet=wallet, role=role)
+
+
+def wallet_account(*, wallet_id: UUID, user_id: int) -> WalletAccount:
+    """The ledger account behind a wallet the user may see (WalletNotFound otherwise)."""
+    wallet = visible_wallet(wallet_id=wallet_id, user_id=user_id).wallet
+    return WalletAccount(
+        wallet_id=wallet.pk, currency=wallet.currency, ledger_account_id=wallet.ledger_account_id
+    )
 
 
 def wallet_get(*, wallet_id: UUID, user_id: int) -> WalletView:
-    return _view(*visible_wallet(wallet_id=wallet_id, user_id=user_id))
+    visible = visible_wallet(wallet_id=wallet_id, user_id=user_id)
+    return _view(visible.wallet, visible.role)
 
 
 def wallet_list(*, user_id: int, status: str | None = None) -> list[WalletView]:
@@ -109,12 +135,12 @@ def wallet_list(*, user_id: int, status: str | None = None) -> list[WalletView]:
 
 
 def wallet_balance_as_of(*, wallet_id: UUID, user_id: int, as_of: datetime) -> Money:
-    wallet, _ = visible_wallet(wallet_id=wallet_id, user_id=user_id)
+    wallet = visible_wallet(wallet_id=wallet_id, user_id=user_id).wallet
     return ledger_selectors.account_balance_as_of(account_id=wallet.ledger_account_id, as_of=as_of)
 
 
 def wallet_balance_explain(*, wallet_id: UUID, user_id: int) -> ledger_selectors.BalanceExplanation:
-    wallet, _ = visible_wallet(wallet_id=wallet_id, user_id=user_id)
+    wallet = visible_wallet(wallet_id=wallet_id, user_id=user_id).wallet
     return ledger_selectors.balance_explain(account_id=wallet.ledger_account_id)
 
 
@@ -201,7 +227,7 @@ def wallet_history(
     kinds: list[str] | None = None,
 ) -> HistoryPage:
     """Newest first; an invalid cursor raises ValueError."""
-    wallet, _ = visible_wallet(wallet_id=wallet_id, user_id=user_id)
+    wallet = visible_wallet(wallet_id=wallet_id, user_id=user_id).wallet
     page = ledger_selectors.entries_page(
         account_id=wallet.ledger_account_id,
         cursor=cursor,
@@ -349,7 +375,7 @@ def member_data(
 
 def wallet_members_list(*, wallet_id: UUID, user_id: int) -> list[dict[str, Any]]:
     """The owner (first, `id` None, role "owner") and the members, for the owner and members."""
-    wallet, _ = visible_wallet(wallet_id=wallet_id, user_id=user_id)
+    wallet = visible_wallet(wallet_id=wallet_id, user_id=user_id).wallet
     members = list(WalletMember.objects.filter(wallet=wallet).order_by("created_at", "pk"))
     names = accounts_selectors.users_by_id(
         user_ids={wallet.owner_id, *(m.user_id for m in members)}

@@ -165,8 +165,9 @@ def wallet_member_add(
     role: str = MemberRole.SPENDER,
     daily_limit: Money | None = None,
 ) -> None:
-    wallet, role_of_caller = selectors.visible_wallet(wallet_id=wallet_id, user_id=owner_id)
-    if role_of_caller != "owner" or not wallet.is_shared:
+    visible = selectors.visible_wallet(wallet_id=wallet_id, user_id=owner_id)
+    wallet = visible.wallet
+    if visible.role != "owner" or not wallet.is_shared:
         raise NotAllowedToSend("Only the owner of a shared wallet adds members.")
     if daily_limit is not None and daily_limit.currency != wallet.currency:
         raise CurrencyMismatch()
@@ -241,8 +242,9 @@ def _close(wallet_id: UUID, reason: str, changed_by_id: int) -> None:
 @transaction.atomic
 def wallet_close(*, wallet_id: UUID, user_id: int) -> None:
     """The owner closes one of their wallets; closing a closed wallet changes nothing."""
-    wallet, role = selectors.visible_wallet(wallet_id=wallet_id, user_id=user_id)
-    if role != "owner":
+    visible = selectors.visible_wallet(wallet_id=wallet_id, user_id=user_id)
+    wallet = visible.wallet
+    if visible.role != "owner":
         raise NotWalletOwner()
     if wallet.status != WalletStatus.CLOSED:
         _close(wallet.pk, "closed by the owner", user_id)
@@ -316,8 +318,9 @@ def _check_max_balance(wallet: Wallet, total: Money, name: str) -> None:
 
 
 def _owned_open_wallet(wallet_id: UUID, user_id: int, amount: Money) -> Wallet:
-    wallet, role = selectors.visible_wallet(wallet_id=wallet_id, user_id=user_id)
-    if role != "owner":
+    visible = selectors.visible_wallet(wallet_id=wallet_id, user_id=user_id)
+    wallet = visible.wallet
+    if visible.role != "owner":
         raise NotAllowedToSend("Only the wallet's owner can move money in or out of it.")
     if wallet.status == WalletStatus.CLOSED:
         raise WalletClosed()
@@ -868,7 +871,7 @@ def _shared_wallet_for_update(wallet_id: UUID, user_id: int | None) -> tuple[Wal
         raise WalletNotFound()
     role = "staff"
     if user_id is not None:
-        _, role = selectors.visible_wallet(wallet_id=wallet_id, user_id=user_id)
+        role = selectors.visible_wallet(wallet_id=wallet_id, user_id=user_id).role
     if not wallet.is_shared:
         raise WalletNotShared()
     return wallet, role
