@@ -271,7 +271,24 @@ def sent_from_wallet_since(
     return Money(sums["total"] or 0, currency)
 
 
-def transfer_get(*, transfer_id: UUID, user_id: int) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class TransferView:
+    """A transfer as its parties see it. One held for review carries the review's id until
+    it is approved (then the transfer's), and no ledger transaction."""
+
+    id: UUID
+    source_wallet: UUID
+    destination_wallet: UUID
+    amount: int
+    fee: int
+    currency: str
+    note: str
+    status: str  # "completed", "review" or "declined"
+    created_at: datetime
+    ledger_transaction_id: UUID | None
+
+
+def transfer_get(*, transfer_id: UUID, user_id: int) -> TransferView:
     transfer = (
         Transfer.objects.filter(pk=transfer_id)
         .select_related("source_wallet", "destination_wallet")
@@ -286,37 +303,37 @@ def transfer_get(*, transfer_id: UUID, user_id: int) -> dict[str, Any]:
     return transfer_data(transfer)
 
 
-def transfer_data(transfer: Transfer) -> dict[str, Any]:
-    return {
-        "id": transfer.id,
-        "source_wallet": transfer.source_wallet_id,
-        "destination_wallet": transfer.destination_wallet_id,
-        "amount": transfer.amount,
-        "fee": transfer.fee,
-        "currency": transfer.currency,
-        "note": transfer.note,
-        "status": "completed",
-        "created_at": transfer.created_at,
-        "ledger_transaction_id": transfer.ledger_transaction_id,
-    }
+def transfer_data(transfer: Transfer) -> TransferView:
+    return TransferView(
+        id=transfer.id,
+        source_wallet=transfer.source_wallet_id,
+        destination_wallet=transfer.destination_wallet_id,
+        amount=transfer.amount,
+        fee=transfer.fee,
+        currency=transfer.currency,
+        note=transfer.note,
+        status="completed",
+        created_at=transfer.created_at,
+        ledger_transaction_id=transfer.ledger_transaction_id,
+    )
 
 
-def transfer_review_data(review: TransferReview) -> dict[str, Any]:
+def transfer_review_data(review: TransferReview) -> TransferView:
     """A transfer held for review, in a transfer's shape: `status` is "review" while
     pending, then "completed" (with the transfer's id) or "declined"."""
     status = {"pending": "review", "approved": "completed"}.get(review.state, review.state)
-    return {
-        "id": review.transfer_id or review.id,
-        "source_wallet": review.source_wallet_id,
-        "destination_wallet": review.destination_wallet_id,
-        "amount": review.amount,
-        "fee": review.fee,
-        "currency": review.currency,
-        "note": review.note,
-        "status": status,
-        "created_at": review.created_at,
-        "ledger_transaction_id": None,
-    }
+    return TransferView(
+        id=review.transfer_id or review.id,
+        source_wallet=review.source_wallet_id,
+        destination_wallet=review.destination_wallet_id,
+        amount=review.amount,
+        fee=review.fee,
+        currency=review.currency,
+        note=review.note,
+        status=status,
+        created_at=review.created_at,
+        ledger_transaction_id=None,
+    )
 
 
 MEMBER_CAN_SEND = {MemberRole.SPENDER}
@@ -426,7 +443,7 @@ def money_request_data(
     request: MoneyRequest,
     *,
     viewer_id: int,
-    transfer: dict[str, Any] | None = None,
+    transfer: TransferView | None = None,
     names: dict[int, accounts_selectors.UserRef] | None = None,
 ) -> dict[str, Any]:
     """A request as either party sees it. The requester sees the contact they typed (never

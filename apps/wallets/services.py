@@ -77,6 +77,7 @@ from apps.wallets.models import (
     WalletStatus,
     WalletStatusChange,
 )
+from apps.wallets.selectors import TransferView
 
 __all__ = [
     "wallet_create",
@@ -94,6 +95,7 @@ __all__ = [
     "money_request_cancel",
     "money_requests_expire",
     "transfer_create",
+    "TransferView",
     "transfer_review_decide",
     "default_wallet_ensure",
     "owner_wallets_close",
@@ -430,11 +432,13 @@ def _lock_gate_and_load(
         )
         rows = cursor.fetchall()
     found = {}
-    for row in rows:
-        if row[5] is not None:
-            wallet = Wallet.from_db(connection.alias, _WALLET_FIELDS, row[5:])
-            found[wallet.pk] = (wallet, "owner" if wallet.owner_id == user_id else row[4])
-    day, day_total, month, month_total = rows[0][:4]
+    # Each row: the gate's columns (the same on every row), the sender's member role on the
+    # wallet, then the wallet's columns in _WALLET_FIELDS order (all None: no such wallet).
+    for _day, _day_total, _month, _month_total, role, *wallet_columns in rows:
+        if wallet_columns[0] is not None:
+            wallet = Wallet.from_db(connection.alias, _WALLET_FIELDS, wallet_columns)
+            found[wallet.pk] = (wallet, "owner" if wallet.owner_id == user_id else role)
+    day, day_total, month, month_total, *_ = rows[0]
     return _gate_of(day, day_total, month, month_total, currency), found
 
 
@@ -501,7 +505,7 @@ def _transfer_checked(
 
 def _earlier_transfer(
     ledger_key: str, source_wallet_id: UUID, destination: str, amount: Money, note: str
-) -> dict[str, Any] | None:
+) -> TransferView | None:
     """The transfer this business key already made, if it is this request's; the same key
     for another request is refused."""
     transaction_id = ledger_selectors.transaction_id_by_key(idempotency_key=ledger_key)
@@ -533,7 +537,7 @@ def transfer_create(
     requested_by_id: int,
     idempotency_key: str,
     note: str = "",
-) -> dict[str, Any]:
+) -> TransferView:
     """Send money from a wallet to another user's (or one's own other) wallet, atomically.
 
     Lock order: the sender's spending gate (limits span all their wallets), then the ledger's
@@ -674,7 +678,7 @@ def _transfer_hold_for_review(
     ledger_key: str,
     gate: _Gate,
     decision: Decision,
-) -> dict[str, Any]:
+) -> TransferView:
     """Reserve the transfer's money on the sender's account (available drops, nothing moves)
     and leave the decision to staff. Counted against the sender's limits now, as the money
     is no longer theirs to spend; a decline gives the usage back."""
@@ -1198,7 +1202,7 @@ def money_request_accept(
         note=request.note,
     )
     request.state, request.decided_at = MoneyRequest.State.ACCEPTED, timezone.now()
-    request.transfer_id = transfer["id"]
+    request.transfer_id = transfer.id
     request.save(update_fields=["state", "decided_at", "transfer_id"])
     _request_closed(request)
     return selectors.money_request_data(request, viewer_id=payer_id, transfer=transfer)

@@ -594,7 +594,7 @@ class Worker:
             requested_by_id=sender,
             idempotency_key=key,
         )
-        return str(result["id"])
+        return str(result.id)
 
     def op_p2p(self) -> None:
         sender, recipient = self.someone(), self.rng.choice(self.world["customers"])
@@ -889,7 +889,7 @@ class LimitsWorker:
                         requested_by_id=world["user"],
                         idempotency_key=key,
                     )
-                    outcome = f"ok:{result['id']}"
+                    outcome = f"ok:{result.id}"
                 refused_in_a_row = 0
             except DomainError as refused:
                 code = refused.code
