@@ -961,7 +961,7 @@ def break_spending_gate() -> None:
             day, day_total, month, month_total = cursor.fetchone()
         time.sleep(0.05)  # the time a slower check would take: the race window
         today = datetime.now(UTC).date()
-        return services._Gate(
+        return services.limits._Gate(
             Money(day_total if day == today else 0, currency),
             Money(month_total if month == today.replace(day=1) else 0, currency),
         )
@@ -983,8 +983,9 @@ def break_spending_gate() -> None:
             found[wallet.pk] = (wallet, role)
         return gate, found
 
-    services._lock_spending_gate = unlocked_gate  # withdrawals
-    services._lock_gate_and_load = unlocked_gate_and_load  # transfers
+    # Patched where they are looked up: spend_reserve and transfer_create.
+    services.limits._lock_spending_gate = unlocked_gate  # withdrawals
+    services.transfers._lock_gate_and_load = unlocked_gate_and_load  # transfers
 
 
 def break_balance_update() -> None:
