@@ -10,17 +10,12 @@ from django.utils import timezone
 from apps.core.events import publish
 from apps.core.money import Money
 from apps.kyc import selectors as kyc_selectors
-from apps.ledger import selectors as ledger_selectors
 from apps.ledger import services as ledger_services
 from apps.wallets.errors import (
     DeciderIsParty,
-    LimitExceeded,
     ReviewAlreadyDecided,
-    WalletClosed,
-    WalletFrozen,
 )
 from apps.wallets.events import (
-    TransferCompleted,
     TransferReviewApproved,
     TransferReviewDeclined,
 )
@@ -29,6 +24,7 @@ from apps.wallets.models import (
     TransferReview,
 )
 from apps.wallets.services.limits import spend_release
+from apps.wallets.services.transfers import _completed, _p2p_post
 
 
 @transaction.atomic
@@ -88,41 +84,18 @@ def _review_post(review: TransferReview, amount: Money, fee: Money, staff_id: in
     recipient_max = kyc_selectors.limits_for(
         user_id=target.owner_id, currency=amount.currency
     ).max_balance
-    legs = [
-        ledger_services.Leg(wallet.ledger_account_id, "D", amount + fee),
-        ledger_services.Leg(target.ledger_account_id, "C", amount, recipient_max.amount),
-    ]
-    if fee.amount:
-        legs.append(
-            ledger_services.Leg(
-                ledger_selectors.system_account_id(purpose="fees_income", currency=fee.currency),
-                "C",
-                fee,
-            )
-        )
-    try:
-        posting = ledger_services.transaction_post(
-            legs=legs,
-            idempotency_key=review.ledger_key,
-            kind="p2p",
-            description=review.note,
-            created_by=f"staff:{staff_id}",
-            metadata={
-                "note": review.note,
-                "source_wallet": str(wallet.pk),
-                "destination_wallet": str(target.pk),
-                "review": str(review.pk),
-            },
-            savepoint=False,  # any refusal ends this transaction, the hold stays
-        )
-    except ledger_services.AccountFrozen as error:
-        raise WalletFrozen() from error
-    except ledger_services.AccountClosed as error:
-        raise WalletClosed() from error
-    except ledger_services.BalanceCeilingExceeded as error:
-        raise LimitExceeded(
-            limit="recipient_max_balance", requested=amount.amount, currency=amount.currency
-        ) from error
+    # A refusal rolls back the hold's void with the rest: the hold stays.
+    posting = _p2p_post(
+        wallet,
+        target,
+        amount,
+        fee,
+        recipient_max,
+        ledger_key=review.ledger_key,
+        note=review.note,
+        created_by=f"staff:{staff_id}",
+        metadata={"review": str(review.pk)},
+    )
     transfer = Transfer.objects.create(
         source_wallet_id=wallet.pk,
         destination_wallet_id=target.pk,
@@ -133,17 +106,5 @@ def _review_post(review: TransferReview, amount: Money, fee: Money, staff_id: in
         requested_by_id=review.requested_by_id,
         ledger_transaction_id=posting.transaction_id,
     )
-    publish(
-        TransferCompleted(
-            transfer_id=str(transfer.pk),
-            source_wallet_id=str(wallet.pk),
-            destination_wallet_id=str(target.pk),
-            sender_id=review.requested_by_id,
-            recipient_id=target.owner_id,
-            amount=amount.amount,
-            fee=fee.amount,
-            currency=amount.currency,
-            note=transfer.note,
-        )
-    )
+    publish(_completed(transfer, recipient_id=target.owner_id))
     return transfer

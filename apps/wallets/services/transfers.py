@@ -162,41 +162,16 @@ def transfer_create(
         return _transfer_hold_for_review(
             wallet, target, amount, fee, note, requested_by_id, ledger_key, gate, decision
         )
-    legs = [
-        ledger_services.Leg(wallet.ledger_account_id, "D", amount + fee),
-        ledger_services.Leg(target.ledger_account_id, "C", amount, recipient_max.amount),
-    ]
-    if fee.amount:
-        legs.append(
-            ledger_services.Leg(
-                ledger_selectors.system_account_id(purpose="fees_income", currency=fee.currency),
-                "C",
-                fee,
-            )
-        )
-    try:
-        posting = ledger_services.transaction_post(
-            legs=legs,
-            idempotency_key=ledger_key,
-            kind="p2p",
-            description=note[:200],
-            created_by=f"user:{requested_by_id}",
-            metadata={
-                "note": note[:200],
-                "source_wallet": str(wallet.pk),
-                "destination_wallet": str(target.pk),
-            },
-            savepoint=False,  # any refusal ends this transaction
-        )
-    except ledger_services.AccountFrozen as error:
-        raise WalletFrozen() from error
-    except ledger_services.AccountClosed as error:
-        raise WalletClosed() from error
-    except ledger_services.BalanceCeilingExceeded as error:
-        # Neither the recipient's balance nor their tier's maximum is the sender's business.
-        raise LimitExceeded(
-            limit="recipient_max_balance", requested=amount.amount, currency=amount.currency
-        ) from error
+    posting = _p2p_post(
+        wallet,
+        target,
+        amount,
+        fee,
+        recipient_max,
+        ledger_key=ledger_key,
+        note=note[:200],
+        created_by=f"user:{requested_by_id}",
+    )
     if posting.replayed:
         return selectors.transfer_data(
             Transfer.objects.get(ledger_transaction_id=posting.transaction_id)
@@ -212,19 +187,76 @@ def transfer_create(
         ledger_transaction_id=posting.transaction_id,
         created_at=timezone.now(),
     )
-    event = TransferCompleted(
-        transfer_id=str(transfer.pk),
-        source_wallet_id=str(wallet.pk),
-        destination_wallet_id=str(target.pk),
-        sender_id=requested_by_id,
-        recipient_id=target.owner_id,
-        amount=amount.amount,
-        fee=fee.amount,
-        currency=amount.currency,
-        note=transfer.note,
-    )
+    event = _completed(transfer, recipient_id=target.owner_id)
     _count_and_record(transfer, gate, outbox_row(event))
     return selectors.transfer_data(transfer)
+
+
+def _p2p_post(
+    wallet: Wallet,
+    target: Wallet,
+    amount: Money,
+    fee: Money,
+    recipient_max: Money,
+    *,
+    ledger_key: str,
+    note: str,
+    created_by: str,
+    metadata: dict[str, str] | None = None,
+) -> ledger_services.PostingResult:
+    """A transfer's ledger posting, whether it passed at once or a reviewer approved it:
+    the sender pays amount and fee, the recipient gets the amount up to their tier's
+    maximum balance, the fee goes to fee income."""
+    legs = [
+        ledger_services.Leg(wallet.ledger_account_id, "D", amount + fee),
+        ledger_services.Leg(target.ledger_account_id, "C", amount, recipient_max.amount),
+    ]
+    if fee.amount:
+        legs.append(
+            ledger_services.Leg(
+                ledger_selectors.system_account_id(purpose="fees_income", currency=fee.currency),
+                "C",
+                fee,
+            )
+        )
+    try:
+        return ledger_services.transaction_post(
+            legs=legs,
+            idempotency_key=ledger_key,
+            kind="p2p",
+            description=note,
+            created_by=created_by,
+            metadata={
+                "note": note,
+                "source_wallet": str(wallet.pk),
+                "destination_wallet": str(target.pk),
+                **(metadata or {}),
+            },
+            savepoint=False,  # any refusal ends the caller's transaction
+        )
+    except ledger_services.AccountFrozen as error:
+        raise WalletFrozen() from error
+    except ledger_services.AccountClosed as error:
+        raise WalletClosed() from error
+    except ledger_services.BalanceCeilingExceeded as error:
+        # Neither the recipient's balance nor their tier's maximum is the sender's business.
+        raise LimitExceeded(
+            limit="recipient_max_balance", requested=amount.amount, currency=amount.currency
+        ) from error
+
+
+def _completed(transfer: Transfer, *, recipient_id: int) -> TransferCompleted:
+    return TransferCompleted(
+        transfer_id=str(transfer.pk),
+        source_wallet_id=str(transfer.source_wallet_id),
+        destination_wallet_id=str(transfer.destination_wallet_id),
+        sender_id=transfer.requested_by_id,
+        recipient_id=recipient_id,
+        amount=transfer.amount,
+        fee=transfer.fee,
+        currency=transfer.currency,
+        note=transfer.note,
+    )
 
 
 def _count_and_record(transfer: Transfer, gate: _Gate, event: list[Any]) -> None:
