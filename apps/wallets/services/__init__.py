@@ -29,11 +29,7 @@ from apps.wallets.errors import (  # other apps catch them here
     WalletNotShared,
 )
 from apps.wallets.selectors import TransferView  # transfer_create's result
-from apps.wallets.services.limits import (
-    receive_check,
-    spend_release,
-    spend_reserve,
-)
+from apps.wallets.services.limits import receive_check, spend_release, spend_reserve
 from apps.wallets.services.members import (
     wallet_invitation_answer,
     wallet_invitation_create,
@@ -49,12 +45,8 @@ from apps.wallets.services.requests import (
     money_request_expire,
     money_requests_expire,
 )
-from apps.wallets.services.review import (
-    transfer_review_decide,
-)
-from apps.wallets.services.transfers import (
-    transfer_create,
-)
+from apps.wallets.services.review import transfer_review_decide
+from apps.wallets.services.transfers import transfer_create
 from apps.wallets.services.wallets import (
     default_wallet_ensure,
     owner_wallets_close,

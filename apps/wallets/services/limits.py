@@ -20,12 +20,7 @@ from apps.wallets.errors import (
     WalletClosed,
     WalletFrozen,
 )
-from apps.wallets.models import (
-    SpendingGate,
-    Wallet,
-    WalletMember,
-    WalletStatus,
-)
+from apps.wallets.models import SpendingGate, Wallet, WalletMember, WalletStatus
 
 
 def _recipient_wallet_id(destination: str, currency: str) -> UUID | None:

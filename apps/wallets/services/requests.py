@@ -20,14 +20,8 @@ from apps.wallets.errors import (
     SelfRequest,
     WalletNotFound,
 )
-from apps.wallets.events import (
-    MoneyRequestClosed,
-    MoneyRequested,
-)
-from apps.wallets.models import (
-    MoneyRequest,
-    Wallet,
-)
+from apps.wallets.events import MoneyRequestClosed, MoneyRequested
+from apps.wallets.models import MoneyRequest, Wallet
 from apps.wallets.services.limits import _owned_open_wallet
 from apps.wallets.services.members import _invitee_of
 from apps.wallets.services.transfers import transfer_create

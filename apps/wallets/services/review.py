@@ -11,18 +11,9 @@ from apps.core.events import publish
 from apps.core.money import Money
 from apps.kyc import selectors as kyc_selectors
 from apps.ledger import services as ledger_services
-from apps.wallets.errors import (
-    DeciderIsParty,
-    ReviewAlreadyDecided,
-)
-from apps.wallets.events import (
-    TransferReviewApproved,
-    TransferReviewDeclined,
-)
-from apps.wallets.models import (
-    Transfer,
-    TransferReview,
-)
+from apps.wallets.errors import DeciderIsParty, ReviewAlreadyDecided
+from apps.wallets.events import TransferReviewApproved, TransferReviewDeclined
+from apps.wallets.models import Transfer, TransferReview
 from apps.wallets.services.limits import spend_release
 from apps.wallets.services.transfers import _completed, _p2p_post
 

@@ -29,16 +29,8 @@ from apps.wallets.errors import (
     WalletFrozen,
     WalletNotFound,
 )
-from apps.wallets.events import (
-    TransferCompleted,
-    TransferInReview,
-)
-from apps.wallets.models import (
-    Transfer,
-    TransferReview,
-    Wallet,
-    WalletStatus,
-)
+from apps.wallets.events import TransferCompleted, TransferInReview
+from apps.wallets.models import Transfer, TransferReview, Wallet, WalletStatus
 from apps.wallets.selectors import TransferView
 from apps.wallets.services.limits import (
     _check_limits,

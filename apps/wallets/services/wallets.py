@@ -24,10 +24,7 @@ from apps.wallets.errors import (
     WalletNotEmpty,
     WalletNotFound,
 )
-from apps.wallets.events import (
-    WalletCreated,
-    WalletStatusChanged,
-)
+from apps.wallets.events import WalletCreated, WalletStatusChanged
 from apps.wallets.models import (
     MemberRole,
     TransferReview,
