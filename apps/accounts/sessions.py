@@ -75,6 +75,11 @@ class SessionStore(db.SessionStore):
         if row is None:
             self._session_key = None  # as the ORM version does for a missing or expired one
             return None
-        if user_id is not None and row[2] is not None:
-            backends.preload(User.from_db(alias, backends.FIELDS, row[2:]))
-        return model(session_key=self.session_key, session_data=row[0], expire_date=row[1])
+        # The session's two columns, then (when a user was asked for) backends.FIELDS; the
+        # user's columns are all None if the LEFT JOIN found no such user.
+        session_data, expire_date, *user_columns = row
+        if user_columns and user_columns[0] is not None:
+            backends.preload(User.from_db(alias, backends.FIELDS, user_columns))
+        return model(
+            session_key=self.session_key, session_data=session_data, expire_date=expire_date
+        )

@@ -4,6 +4,7 @@ from the entries' running balances, never by summing."""
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -336,7 +337,20 @@ def trial_balance(*, currency: str | None = None) -> list[TrialBalanceRow]:
     return [TrialBalanceRow(a.code, a.type, a.currency, a.d or 0, a.c or 0) for a in accounts]
 
 
-def legs_between(*, since: datetime | None = None, until: datetime | None = None) -> Any:
+@dataclass(frozen=True, slots=True)
+class Leg:
+    """One entry with its transaction's kind and effective time."""
+
+    transaction_id: UUID
+    kind: str
+    effective_at: datetime
+    account_id: UUID
+    direction: str
+    amount: int
+    currency: str
+
+
+def legs_between(*, since: datetime | None = None, until: datetime | None = None) -> Iterator[Leg]:
     """Every entry with its transaction's kind and effective time (oldest first): what read
     models are rebuilt from."""
     rows = Entry.objects.all()
@@ -344,7 +358,7 @@ def legs_between(*, since: datetime | None = None, until: datetime | None = None
         rows = rows.filter(transaction__effective_at__gte=since)
     if until is not None:
         rows = rows.filter(transaction__effective_at__lt=until)
-    return (
+    values = (
         rows.order_by("transaction__effective_at", "id")
         .values_list(
             "transaction_id",
@@ -357,6 +371,7 @@ def legs_between(*, since: datetime | None = None, until: datetime | None = None
         )
         .iterator(chunk_size=2000)
     )
+    return (Leg(*row) for row in values)
 
 
 @dataclass(frozen=True)

@@ -91,24 +91,17 @@ def rebuild(*, since: date | None = None) -> int:
             rows = model.objects.filter(day__gte=since) if since else model.objects.all()
             rows.delete()
         grouped: dict[str, dict[str, Any]] = {}
-        for (
-            txn,
-            kind,
-            effective_at,
-            account_id,
-            direction,
-            amount,
-            currency,
-        ) in ledger_selectors.legs_between(since=start):
+        for leg in ledger_selectors.legs_between(since=start):
             entry = grouped.setdefault(
-                str(txn), {"kind": kind, "effective_at": effective_at, "legs": []}
+                str(leg.transaction_id),
+                {"kind": leg.kind, "effective_at": leg.effective_at, "legs": []},
             )
             entry["legs"].append(
                 {
-                    "account_id": account_id,
-                    "direction": direction,
-                    "amount": amount,
-                    "currency": currency,
+                    "account_id": leg.account_id,
+                    "direction": leg.direction,
+                    "amount": leg.amount,
+                    "currency": leg.currency,
                 }
             )
         for txn, data in grouped.items():
@@ -196,10 +189,8 @@ def _wallet_breaks() -> list[tuple[str, str, dict[str, Any]]]:
 def _read_model_breaks(day: date) -> list[tuple[str, str, dict[str, Any]]]:
     start = datetime.combine(day, time.min, tzinfo=UTC)
     expected: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for _, kind, _, account_id, direction, amount, _ in ledger_selectors.legs_between(
-        since=start, until=start + timedelta(days=1)
-    ):
-        expected[(str(account_id), kind)][0 if direction == "D" else 1] += amount
+    for leg in ledger_selectors.legs_between(since=start, until=start + timedelta(days=1)):
+        expected[(str(leg.account_id), leg.kind)][0 if leg.direction == "D" else 1] += leg.amount
     stored = {
         (str(a), k): [d, c]
         for a, k, d, c in AccountDay.objects.filter(day=day).values_list(

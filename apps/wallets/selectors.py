@@ -83,17 +83,43 @@ def _view(wallet: Wallet, role: str) -> WalletView:
     )
 
 
-def visible_wallet(*, wallet_id: UUID, user_id: int) -> tuple[Wallet, str]:
+@dataclass(frozen=True, slots=True)
+class VisibleWallet:
+    """A wallet the user may see; the model stays inside this app (its services use it)."""
+
+    wallet: Wallet
+    role: str  # "owner", "spender" or "viewer"
+
+
+@dataclass(frozen=True, slots=True)
+class WalletAccount:
+    """What another app needs to read a visible wallet's ledger account."""
+
+    wallet_id: UUID
+    currency: str
+    ledger_account_id: UUID
+
+
+def visible_wallet(*, wallet_id: UUID, user_id: int) -> VisibleWallet:
     """The wallet and the user's role on it; another user's wallet is simply not found."""
     wallet = Wallet.objects.filter(pk=wallet_id).first()
     role = _role(wallet, user_id) if wallet else None
     if wallet is None or role is None:
         raise WalletNotFound()
-    return wallet, role
+    return VisibleWallet(wallet=wallet, role=role)
+
+
+def wallet_account(*, wallet_id: UUID, user_id: int) -> WalletAccount:
+    """The ledger account behind a wallet the user may see (WalletNotFound otherwise)."""
+    wallet = visible_wallet(wallet_id=wallet_id, user_id=user_id).wallet
+    return WalletAccount(
+        wallet_id=wallet.pk, currency=wallet.currency, ledger_account_id=wallet.ledger_account_id
+    )
 
 
 def wallet_get(*, wallet_id: UUID, user_id: int) -> WalletView:
-    return _view(*visible_wallet(wallet_id=wallet_id, user_id=user_id))
+    visible = visible_wallet(wallet_id=wallet_id, user_id=user_id)
+    return _view(visible.wallet, visible.role)
 
 
 def wallet_list(*, user_id: int, status: str | None = None) -> list[WalletView]:
@@ -109,12 +135,12 @@ def wallet_list(*, user_id: int, status: str | None = None) -> list[WalletView]:
 
 
 def wallet_balance_as_of(*, wallet_id: UUID, user_id: int, as_of: datetime) -> Money:
-    wallet, _ = visible_wallet(wallet_id=wallet_id, user_id=user_id)
+    wallet = visible_wallet(wallet_id=wallet_id, user_id=user_id).wallet
     return ledger_selectors.account_balance_as_of(account_id=wallet.ledger_account_id, as_of=as_of)
 
 
 def wallet_balance_explain(*, wallet_id: UUID, user_id: int) -> ledger_selectors.BalanceExplanation:
-    wallet, _ = visible_wallet(wallet_id=wallet_id, user_id=user_id)
+    wallet = visible_wallet(wallet_id=wallet_id, user_id=user_id).wallet
     return ledger_selectors.balance_explain(account_id=wallet.ledger_account_id)
 
 
@@ -201,7 +227,7 @@ def wallet_history(
     kinds: list[str] | None = None,
 ) -> HistoryPage:
     """Newest first; an invalid cursor raises ValueError."""
-    wallet, _ = visible_wallet(wallet_id=wallet_id, user_id=user_id)
+    wallet = visible_wallet(wallet_id=wallet_id, user_id=user_id).wallet
     page = ledger_selectors.entries_page(
         account_id=wallet.ledger_account_id,
         cursor=cursor,
@@ -245,7 +271,24 @@ def sent_from_wallet_since(
     return Money(sums["total"] or 0, currency)
 
 
-def transfer_get(*, transfer_id: UUID, user_id: int) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class TransferView:
+    """A transfer as its parties see it. One held for review carries the review's id until
+    it is approved (then the transfer's), and no ledger transaction."""
+
+    id: UUID
+    source_wallet: UUID
+    destination_wallet: UUID
+    amount: int
+    fee: int
+    currency: str
+    note: str
+    status: str  # "completed", "review" or "declined"
+    created_at: datetime
+    ledger_transaction_id: UUID | None
+
+
+def transfer_get(*, transfer_id: UUID, user_id: int) -> TransferView:
     transfer = (
         Transfer.objects.filter(pk=transfer_id)
         .select_related("source_wallet", "destination_wallet")
@@ -260,37 +303,37 @@ def transfer_get(*, transfer_id: UUID, user_id: int) -> dict[str, Any]:
     return transfer_data(transfer)
 
 
-def transfer_data(transfer: Transfer) -> dict[str, Any]:
-    return {
-        "id": transfer.id,
-        "source_wallet": transfer.source_wallet_id,
-        "destination_wallet": transfer.destination_wallet_id,
-        "amount": transfer.amount,
-        "fee": transfer.fee,
-        "currency": transfer.currency,
-        "note": transfer.note,
-        "status": "completed",
-        "created_at": transfer.created_at,
-        "ledger_transaction_id": transfer.ledger_transaction_id,
-    }
+def transfer_data(transfer: Transfer) -> TransferView:
+    return TransferView(
+        id=transfer.id,
+        source_wallet=transfer.source_wallet_id,
+        destination_wallet=transfer.destination_wallet_id,
+        amount=transfer.amount,
+        fee=transfer.fee,
+        currency=transfer.currency,
+        note=transfer.note,
+        status="completed",
+        created_at=transfer.created_at,
+        ledger_transaction_id=transfer.ledger_transaction_id,
+    )
 
 
-def transfer_review_data(review: TransferReview) -> dict[str, Any]:
+def transfer_review_data(review: TransferReview) -> TransferView:
     """A transfer held for review, in a transfer's shape: `status` is "review" while
     pending, then "completed" (with the transfer's id) or "declined"."""
     status = {"pending": "review", "approved": "completed"}.get(review.state, review.state)
-    return {
-        "id": review.transfer_id or review.id,
-        "source_wallet": review.source_wallet_id,
-        "destination_wallet": review.destination_wallet_id,
-        "amount": review.amount,
-        "fee": review.fee,
-        "currency": review.currency,
-        "note": review.note,
-        "status": status,
-        "created_at": review.created_at,
-        "ledger_transaction_id": None,
-    }
+    return TransferView(
+        id=review.transfer_id or review.id,
+        source_wallet=review.source_wallet_id,
+        destination_wallet=review.destination_wallet_id,
+        amount=review.amount,
+        fee=review.fee,
+        currency=review.currency,
+        note=review.note,
+        status=status,
+        created_at=review.created_at,
+        ledger_transaction_id=None,
+    )
 
 
 MEMBER_CAN_SEND = {MemberRole.SPENDER}
@@ -349,7 +392,7 @@ def member_data(
 
 def wallet_members_list(*, wallet_id: UUID, user_id: int) -> list[dict[str, Any]]:
     """The owner (first, `id` None, role "owner") and the members, for the owner and members."""
-    wallet, _ = visible_wallet(wallet_id=wallet_id, user_id=user_id)
+    wallet = visible_wallet(wallet_id=wallet_id, user_id=user_id).wallet
     members = list(WalletMember.objects.filter(wallet=wallet).order_by("created_at", "pk"))
     names = accounts_selectors.users_by_id(
         user_ids={wallet.owner_id, *(m.user_id for m in members)}
@@ -400,7 +443,7 @@ def money_request_data(
     request: MoneyRequest,
     *,
     viewer_id: int,
-    transfer: dict[str, Any] | None = None,
+    transfer: TransferView | None = None,
     names: dict[int, accounts_selectors.UserRef] | None = None,
 ) -> dict[str, Any]:
     """A request as either party sees it. The requester sees the contact they typed (never

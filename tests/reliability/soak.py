@@ -594,7 +594,7 @@ class Worker:
             requested_by_id=sender,
             idempotency_key=key,
         )
-        return str(result["id"])
+        return str(result.id)
 
     def op_p2p(self) -> None:
         sender, recipient = self.someone(), self.rng.choice(self.world["customers"])
@@ -889,7 +889,7 @@ class LimitsWorker:
                         requested_by_id=world["user"],
                         idempotency_key=key,
                     )
-                    outcome = f"ok:{result['id']}"
+                    outcome = f"ok:{result.id}"
                 refused_in_a_row = 0
             except DomainError as refused:
                 code = refused.code
@@ -961,7 +961,7 @@ def break_spending_gate() -> None:
             day, day_total, month, month_total = cursor.fetchone()
         time.sleep(0.05)  # the time a slower check would take: the race window
         today = datetime.now(UTC).date()
-        return services._Gate(
+        return services.limits._Gate(
             Money(day_total if day == today else 0, currency),
             Money(month_total if month == today.replace(day=1) else 0, currency),
         )
@@ -983,8 +983,9 @@ def break_spending_gate() -> None:
             found[wallet.pk] = (wallet, role)
         return gate, found
 
-    services._lock_spending_gate = unlocked_gate  # withdrawals
-    services._lock_gate_and_load = unlocked_gate_and_load  # transfers
+    # Patched where they are looked up: spend_reserve and transfer_create.
+    services.limits._lock_spending_gate = unlocked_gate  # withdrawals
+    services.transfers._lock_gate_and_load = unlocked_gate_and_load  # transfers
 
 
 def break_balance_update() -> None:

@@ -79,7 +79,7 @@ def _transfer(owner: Any) -> dict[str, Any]:
         requested_by_id=owner.pk,
         idempotency_key=f"authz-{uuid.uuid4()}",
     )
-    return {"transfer_id": transfer["id"]}
+    return {"transfer_id": transfer.id}
 
 
 def _notification(owner: Any) -> dict[str, Any]:

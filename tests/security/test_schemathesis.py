@@ -122,7 +122,7 @@ def _transfer(user: Any) -> UUID:
         requested_by_id=user.pk,
         idempotency_key=f"fuzz-{uuid.uuid4()}",
     )
-    return transfer["id"]
+    return transfer.id
 
 
 def _payment(user: Any) -> UUID:

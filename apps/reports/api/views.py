@@ -20,9 +20,8 @@ from apps.wallets import selectors as wallets_selectors
 WALLET = OpenApiParameter("wallet", UUID, required=True)
 
 
-def _account(request: Request, wallet_id: UUID) -> tuple[object, UUID]:
-    wallet, _ = wallets_selectors.visible_wallet(wallet_id=wallet_id, user_id=request.user.pk)
-    return wallet, wallet.ledger_account_id
+def _account(request: Request, wallet_id: UUID) -> wallets_selectors.WalletAccount:
+    return wallets_selectors.wallet_account(wallet_id=wallet_id, user_id=request.user.pk)
 
 
 class SummaryApi(APIView):
@@ -52,7 +51,7 @@ class SummaryApi(APIView):
         )
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        _, account = _account(request, data["wallet"])
+        account = _account(request, data["wallet"]).ledger_account_id
         return Response(
             selectors.summary(account_id=account, since=data["since"], until=data["until"])
         )
@@ -86,21 +85,23 @@ class StatementApi(APIView):
         query = self.QuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        wallet, account = _account(request, data["wallet"])
+        wallet = _account(request, data["wallet"])
         month = date.fromisoformat(f"{data['month']}-01")
         start, end = month_bounds(month)
-        opening, lines = ledger_selectors.statement(account_id=account, since=start, until=end)
+        opening, lines = ledger_selectors.statement(
+            account_id=wallet.ledger_account_id, since=start, until=end
+        )
         holder = accounts_selectors.user_get(user_id=request.user.pk)
         statement = Statement(
             holder=holder.display_name,
-            wallet_id=str(wallet.pk),
+            wallet_id=str(wallet.wallet_id),
             currency=wallet.currency,
             month=month,
             opening=opening,
             lines=lines,
             closing=lines[-1].balance if lines else opening,
         )
-        name = f"finstack-{data['month']}-{str(wallet.pk)[:8]}.{data['format']}"
+        name = f"finstack-{data['month']}-{str(wallet.wallet_id)[:8]}.{data['format']}"
         if data["format"] == "csv":
             response = HttpResponse(as_csv(statement), content_type="text/csv")
         else:

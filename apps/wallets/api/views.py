@@ -294,7 +294,7 @@ class TransferCreateApi(APIView):
             idempotency_key=request.idempotency_key,
             note=data["note"],
         )
-        status = 202 if transfer["status"] == "review" else 201
+        status = 202 if transfer.status == "review" else 201
         return Response(TransferSerializer(transfer).data, status=status)
 
 

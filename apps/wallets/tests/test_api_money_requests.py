@@ -4,6 +4,7 @@ import pytest
 from django.utils import timezone
 
 from apps.core.models import OutboxEvent
+from apps.core.money import Money
 from apps.kyc.tests.factories import set_limits, verified_phone
 from apps.wallets import services
 from apps.wallets.models import MoneyRequest, Transfer
@@ -83,7 +84,7 @@ def test_accepting_after_a_lost_answer_still_pays_once(auth_client):
     services.transfer_create(
         source_wallet_id=bob_wallet.pk,
         destination=str(ann_wallet.pk),
-        amount=services.Money(2500, "EUR"),
+        amount=Money(2500, "EUR"),
         requested_by_id=bob.pk,
         idempotency_key=f"money-request:{request_id}",
     )

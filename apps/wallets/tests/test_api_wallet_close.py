@@ -102,7 +102,7 @@ def test_a_wallet_receiving_a_transfer_in_review_is_not_closed(auth_client, sett
         requested_by_id=source.owner_id,
         idempotency_key="review-1",
     )
-    assert held["status"] == "review"
+    assert held.status == "review"
     response = close(auth_client(target.owner), target)
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "wallet_has_open_holds"

@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apps.wallets.models import Wallet
-from apps.wallets.services import _WALLET_FIELDS
+from apps.wallets.services.limits import _WALLET_FIELDS
 from apps.wallets.tests.factories import make_wallet
 from apps.wallets.tests.test_api_transfers import send
 

@@ -24,7 +24,7 @@ def test_a_reversed_p2p_transfer_shows_on_both_wallets_histories(auth_client):
         requested_by_id=alice.pk,
         idempotency_key="oops",
     )
-    transfer_txn = Transfer.objects.get(pk=sent["id"]).ledger_transaction_id
+    transfer_txn = Transfer.objects.get(pk=sent.id).ledger_transaction_id
     maker, checker = make_user(is_staff=True), make_user(is_staff=True)
 
     proposal = ledger_services.reversal_propose(

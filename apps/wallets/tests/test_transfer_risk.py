@@ -133,7 +133,7 @@ def test_retry_of_a_held_transfer_holds_once(auth_client, thresholds):
         requested_by_id=source.owner_id,
         idempotency_key="k",
     )
-    assert again["status"] == "review"
+    assert again.status == "review"
     assert money(source, target)[0] == [(5_000, 3_500), (0, 0)]
     assert TransferReview.objects.count() == 1
 
