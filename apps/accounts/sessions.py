@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.sessions.backends import db
 from django.db import connections, router
@@ -80,6 +80,6 @@ class SessionStore(db.SessionStore):
         session_data, expire_date, *user_columns = row
         if user_columns and user_columns[0] is not None:
             backends.preload(User.from_db(alias, backends.FIELDS, user_columns))
-        return model(
-            session_key=self.session_key, session_data=session_data, expire_date=expire_date
-        )
+        # A row was found by this key, so it is a str here.
+        key = cast(str, self.session_key)
+        return model(session_key=key, session_data=session_data, expire_date=expire_date)

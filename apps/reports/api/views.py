@@ -1,3 +1,4 @@
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -6,12 +7,15 @@ from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts import selectors as accounts_selectors
+from apps.core.users import request_user_id
 from apps.ledger import selectors as ledger_selectors
 from apps.reports import selectors
 from apps.reports.statements import Statement, as_csv, as_pdf, month_bounds
@@ -21,7 +25,7 @@ WALLET = OpenApiParameter("wallet", UUID, required=True)
 
 
 def _account(request: Request, wallet_id: UUID) -> wallets_selectors.WalletAccount:
-    return wallets_selectors.wallet_account(wallet_id=wallet_id, user_id=request.user.pk)
+    return wallets_selectors.wallet_account(wallet_id=wallet_id, user_id=request_user_id(request))
 
 
 class SummaryApi(APIView):
@@ -60,8 +64,11 @@ class SummaryApi(APIView):
 class FormatIsOurs(DefaultContentNegotiation):
     """`?format=csv|pdf` picks the statement's file type here, not a DRF renderer."""
 
-    def select_renderer(self, request: Request, renderers: list, format_suffix: Any = None):
-        return renderers[0], renderers[0].media_type
+    def select_renderer(
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: Any = None
+    ) -> tuple[BaseRenderer, str]:
+        first = next(iter(renderers))
+        return first, first.media_type
 
 
 class StatementApi(APIView):
@@ -91,7 +98,9 @@ class StatementApi(APIView):
         opening, lines = ledger_selectors.statement(
             account_id=wallet.ledger_account_id, since=start, until=end
         )
-        holder = accounts_selectors.user_get(user_id=request.user.pk)
+        holder = accounts_selectors.user_get(user_id=request_user_id(request))
+        if holder is None:  # the user row went between the login check and here
+            raise NotFound()
         statement = Statement(
             holder=holder.display_name,
             wallet_id=str(wallet.wallet_id),
