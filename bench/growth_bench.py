@@ -61,8 +61,8 @@ BEGIN
     m := 1 + floor(random() * 100)::bigint;
     PERFORM ledger_post(jsonb_build_object('key', tag || ':' || i, 'kind', 'transfer',
       'legs', jsonb_build_array(
-        jsonb_build_object('a', a, 'd', 'D', 'm', m, 'c', 'EUR'),
-        jsonb_build_object('a', b, 'd', 'C', 'm', m, 'c', 'EUR'))));
+        jsonb_build_object('account', a, 'direction', 'D', 'amount', m, 'currency', 'EUR'),
+        jsonb_build_object('account', b, 'direction', 'C', 'amount', m, 'currency', 'EUR'))));
     COMMIT;
   END LOOP;
 END $$;
@@ -74,8 +74,10 @@ BEGIN
   FOR i IN 1..coalesce(array_length(targets, 1), 0) LOOP
     PERFORM ledger_post(jsonb_build_object('key', tag || ':' || i, 'kind', 'opening',
       'legs', jsonb_build_array(
-        jsonb_build_object('a', source, 'd', 'D', 'm', amount, 'c', 'EUR'),
-        jsonb_build_object('a', targets[i], 'd', 'C', 'm', amount, 'c', 'EUR'))));
+        jsonb_build_object('account', source, 'direction', 'D', 'amount', amount,
+                           'currency', 'EUR'),
+        jsonb_build_object('account', targets[i], 'direction', 'C', 'amount', amount,
+                           'currency', 'EUR'))));
     IF i % 1000 = 0 THEN COMMIT; END IF;
   END LOOP;
 END $$;

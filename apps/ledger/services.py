@@ -194,7 +194,12 @@ def _call(function: str, payload: dict[str, Any], savepoint: bool = True) -> dic
 
 def _wire_leg(account_id: UUID, direction: str, amount: Money) -> dict[str, Any]:
     """A leg as ledger_post() reads it."""
-    return {"a": str(account_id), "d": direction, "m": amount.amount, "c": amount.currency}
+    return {
+        "account": str(account_id),
+        "direction": direction,
+        "amount": amount.amount,
+        "currency": amount.currency,
+    }
 
 
 def _post(
@@ -251,7 +256,7 @@ def transaction_post(
     for leg in legs:
         sent = _wire_leg(leg.account_id, leg.direction, leg.amount)
         if leg.ceiling is not None:
-            sent["x"] = leg.ceiling
+            sent["ceiling"] = leg.ceiling
         wire.append(sent)
     return _post(
         wire, idempotency_key, kind, description, metadata, effective_at, created_by, savepoint
@@ -295,11 +300,11 @@ def transaction_reverse(
         raise TransactionNotFound()
     wire = [
         {
-            "a": str(account),
-            "s": shard,
-            "d": "C" if direction == "D" else "D",
-            "m": amount,
-            "c": currency,
+            "account": str(account),
+            "shard": shard,
+            "direction": "C" if direction == "D" else "D",
+            "amount": amount,
+            "currency": currency,
         }
         for account, shard, direction, amount, currency in entries
     ]

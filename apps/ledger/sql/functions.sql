@@ -37,143 +37,166 @@ BEGIN
                             'type', event_type);
 END $$;
 
--- Legs: [{"a": account, "s": shard|null, "d": "D"|"C", "m": amount, "c": currency,
---         "x": ceiling|absent}]. A ceiling caps the shard's posted credits - debits after a
---         posting that raises it (a wallet's maximum balance), checked under its lock.
-
--- Apply posted legs and pending deltas ([{"a","s","qd","qc"}]) under the shard locks, taken
--- one by one in one global order (account id, shard). Checks currency, status and balance
--- rules per shard on the result, only where this operation lowers what the account can
--- spend (a frozen wallet still receives; settling a hold spends nothing new). Every lookup is
--- by primary key: the cost does not grow with the number of accounts.
+-- Legs: [{"account", "shard" (absent: picked by the salt), "direction": "D"|"C", "amount",
+--         "currency", "ceiling" (optional)}]. A ceiling caps the shard's posted credits -
+--         debits after a posting that raises it (a wallet's maximum balance).
+-- Pending: [{"account", "shard", "pending_debit", "pending_credit"}], changes to the amounts a
+--         shard holds for holds (negative when a hold is settled or voided).
+--
+-- Applies both under the shard locks, taken one by one in one global order (account id,
+-- shard). Checks currency, status and balance rules per shard on the result, only where this
+-- operation lowers what the account can spend (a frozen wallet still receives; settling a
+-- hold spends nothing new). Every lookup is by primary key: the cost does not grow with the
+-- number of accounts. Returns the posted legs with their shards, in lock order.
 CREATE OR REPLACE FUNCTION ledger_apply(txn uuid, legs jsonb, pending jsonb, salt text)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
-  r record; b record; resolved jsonb := '[]'::jsonb; cur_a uuid; cur_s int;
-  pd bigint; pc bigint; qd bigint; qc bigint; bal bigint; n_seq bigint; head bytea;
-  ts timestamptz; n_legs int := 0; sums jsonb := '{}'::jsonb; net bigint; available bigint;
-  ceiling bigint;
+  target record;          -- one shard: its legs in their given order and its pending sums
+  bal record;             -- that shard's balance row, locked, with its account's rules
+  leg jsonb;
+  leg_direction text; leg_amount bigint; leg_currency text;
+  debited bigint; credited bigint;   -- what this call posts to the shard
+  balance_after bigint; last_seq bigint; last_hash bytea; posted_at timestamptz;
+  net bigint; available bigint;
+  posted jsonb := '[]'::jsonb;
   -- Entries are gathered here and written with one statement.
-  e_a uuid[]; e_s int[]; e_seq bigint[]; e_d text[]; e_m bigint[]; e_c text[];
-  e_bal bigint[]; e_ts timestamptz[]; e_h bytea[];
+  e_account uuid[]; e_shard int[]; e_seq bigint[]; e_direction text[]; e_amount bigint[];
+  e_currency text[]; e_balance bigint[]; e_posted_at timestamptz[]; e_hash bytea[];
 BEGIN
-  FOR r IN
-    -- A scalar subquery, not a join: the planner would hash-join a scan of every account.
-    SELECT t.a, coalesce(t.s, (SELECT CASE WHEN ac.shards = 1 THEN 0
-                                           ELSE abs(hashtext(salt) % ac.shards) END
-                               FROM ledger_account ac WHERE ac.id = t.a)) AS s,
-           t.d, t.m, t.c, t.o, t.x
-    FROM (SELECT (x->>'a')::uuid a, (x->>'s')::int s, x->>'d' d, (x->>'m')::bigint m,
-                 x->>'c' c, o, (x->>'x')::bigint x
-          FROM jsonb_array_elements(legs) WITH ORDINALITY AS j(x, o)
+  FOR target IN
+    SELECT w.account, w.shard, min(w.ceiling) AS ceiling,
+           array_agg(w.leg ORDER BY w.position) FILTER (WHERE w.leg IS NOT NULL) AS legs,
+           coalesce(sum(w.pending_debit), 0) AS pending_debit,
+           coalesce(sum(w.pending_credit), 0) AS pending_credit
+    FROM (SELECT (x->>'account')::uuid AS account,
+                 coalesce((x->>'shard')::int,
+                          ledger_pick_shard((x->>'account')::uuid, salt)) AS shard,
+                 x AS leg, position, (x->>'ceiling')::bigint AS ceiling,
+                 NULL::bigint AS pending_debit, NULL::bigint AS pending_credit
+          FROM jsonb_array_elements(legs) WITH ORDINALITY AS l(x, position)
           UNION ALL
-          SELECT (x->>'a')::uuid, (x->>'s')::int, 'Q', coalesce((x->>'qd')::bigint, 0),
-                 coalesce((x->>'qc')::bigint, 0)::text, 1000000 + o, NULL
-          FROM jsonb_array_elements(pending) WITH ORDINALITY AS k(x, o)
-          UNION ALL  -- a last row that flushes the last shard
-          SELECT NULL, NULL, 'END', NULL, NULL, NULL, NULL) t
-    ORDER BY t.d = 'END', 1, 2, t.o
+          SELECT (x->>'account')::uuid, (x->>'shard')::int, NULL, position, NULL,
+                 (x->>'pending_debit')::bigint, (x->>'pending_credit')::bigint
+          FROM jsonb_array_elements(pending) WITH ORDINALITY AS p(x, position)) w
+    GROUP BY w.account, w.shard
+    ORDER BY w.account, w.shard
   LOOP
-    IF cur_a IS DISTINCT FROM r.a OR cur_s IS DISTINCT FROM r.s THEN
-      IF cur_a IS NOT NULL THEN
-        -- Status and rule of the shard just finished, on its new state, only where this
-        -- operation lowers what the account can spend (a frozen wallet still receives;
-        -- settling a hold spends nothing new).
-        net := pc - pd - qd;
-        IF b.status = 'closed' AND (pd > 0 OR pc > 0) THEN
-          PERFORM ledger_fail('account_closed', jsonb_build_object('account', b.code));
-        END IF;
-        IF net < 0 AND b.status = 'frozen' THEN
-          PERFORM ledger_fail('account_frozen', jsonb_build_object('account', b.code));
-        END IF;
-        IF net < 0 AND b.rule = 'debits_must_not_exceed_credits' THEN
-          available := (b.posted_credits + pc) - (b.posted_debits + pd)
-                       - (b.pending_debits + qd);
-          IF available < 0 THEN  -- expired holds never count, even before the sweeper runs
-            SELECT available + coalesce(sum(eh.amount), 0) INTO available FROM ledger_hold eh
-              WHERE eh.debit_account_id = b.id AND eh.debit_shard = b.shard
-                AND eh.status = 'pending' AND eh.expires_at <= statement_timestamp();
-            IF available < 0 THEN
-              PERFORM ledger_fail('insufficient_funds', jsonb_build_object('account', b.code,
-                'available', available - net, 'requested', -net, 'currency', b.currency));
-            END IF;
-          END IF;
-        END IF;
-        IF net > 0 AND b.rule = 'credits_must_not_exceed_debits'
-           AND (b.posted_credits + pc) - (b.posted_debits + pd) > 0 THEN
-          PERFORM ledger_fail('balance_rule_violated', jsonb_build_object('account', b.code));
-        END IF;
-        IF pc > pd AND (b.posted_credits + pc) - (b.posted_debits + pd) > ceiling THEN
-          PERFORM ledger_fail('balance_ceiling_exceeded', jsonb_build_object('account', b.code,
-            'ceiling', ceiling, 'balance', b.posted_credits - b.posted_debits,
-            'requested', pc - pd, 'currency', b.currency));
-        END IF;
-        UPDATE ledger_balance bl SET posted_debits = bl.posted_debits + pd,
-          posted_credits = bl.posted_credits + pc, pending_debits = bl.pending_debits + qd,
-          pending_credits = bl.pending_credits + qc, seq = n_seq, head_hash = head
-        WHERE bl.account_id = b.id AND bl.shard = b.shard;
+    IF target.shard IS NULL THEN PERFORM ledger_fail('account_not_found'); END IF;
+    SELECT bl.account_id AS id, bl.shard, bl.posted_debits, bl.posted_credits,
+           bl.pending_debits, bl.seq, bl.head_hash,
+           NULL::text AS code, NULL::text AS currency, NULL::text AS status, NULL::text AS rule
+      INTO bal
+      FROM ledger_balance bl
+      WHERE bl.account_id = target.account AND bl.shard = target.shard
+      FOR UPDATE;
+    IF NOT FOUND THEN PERFORM ledger_fail('account_not_found'); END IF;
+    -- Read after the lock, in a statement of its own: a join in the locking statement would
+    -- keep the account as it was before the wait, and a posting queued behind a freeze or a
+    -- closure would pass it (the status changes under these shard locks).
+    SELECT ac.code, ac.currency, ac.status, ac.rule
+      INTO bal.code, bal.currency, bal.status, bal.rule
+      FROM ledger_account ac WHERE ac.id = target.account;
+
+    debited := 0; credited := 0;
+    last_seq := bal.seq; last_hash := bal.head_hash;
+    balance_after := bal.posted_credits - bal.posted_debits;
+    FOREACH leg IN ARRAY coalesce(target.legs, '{}') LOOP
+      leg_direction := leg->>'direction';
+      leg_amount := (leg->>'amount')::bigint;
+      leg_currency := leg->>'currency';
+      -- The legs' own rules (the deferred trigger re-checks the balance at commit).
+      IF leg_direction IS NULL OR leg_direction NOT IN ('D', 'C')
+         OR leg_amount IS NULL OR leg_amount <= 0 THEN
+        PERFORM ledger_fail('invalid_amount', '{"reason": "amounts must be positive"}');
       END IF;
-      EXIT WHEN r.d = 'END';
-      IF r.s IS NULL THEN PERFORM ledger_fail('account_not_found'); END IF;
-      SELECT bl.posted_debits, bl.posted_credits, bl.pending_debits, bl.pending_credits,
-             bl.seq, bl.head_hash, bl.account_id AS id, bl.shard,
-             NULL::text AS code, NULL::text AS currency, NULL::text AS status,
-             NULL::text AS rule
-        INTO b
-        FROM ledger_balance bl
-        WHERE bl.account_id = r.a AND bl.shard = r.s
-        FOR UPDATE;
-      IF NOT FOUND THEN PERFORM ledger_fail('account_not_found'); END IF;
-      -- Read after the lock, in a statement of its own: a join in the locking statement
-      -- would keep the account as it was before the wait, and a posting queued behind a
-      -- freeze or a closure would pass it (the status changes under these shard locks).
-      SELECT ac.code, ac.currency, ac.status, ac.rule INTO b.code, b.currency, b.status, b.rule
-        FROM ledger_account ac WHERE ac.id = r.a;
-      cur_a := r.a; cur_s := r.s; pd := 0; pc := 0; qd := 0; qc := 0; ceiling := NULL;
-      n_seq := b.seq; head := b.head_hash; bal := b.posted_credits - b.posted_debits;
+      IF leg_currency IS DISTINCT FROM bal.currency THEN
+        PERFORM ledger_fail('currency_mismatch', jsonb_build_object(
+          'account', bal.code, 'account_currency', bal.currency, 'currency', leg_currency));
+      END IF;
+      IF leg_direction = 'C' THEN
+        credited := credited + leg_amount; balance_after := balance_after + leg_amount;
+      ELSE
+        debited := debited + leg_amount; balance_after := balance_after - leg_amount;
+      END IF;
+      last_seq := last_seq + 1;
+      posted_at := clock_timestamp();
+      last_hash := ledger_entry_hash(last_hash, txn, target.account, target.shard, last_seq,
+        leg_direction, leg_amount, leg_currency, balance_after, posted_at);
+      e_account := e_account || target.account; e_shard := e_shard || target.shard;
+      e_seq := e_seq || last_seq; e_direction := e_direction || leg_direction;
+      e_amount := e_amount || leg_amount; e_currency := e_currency || leg_currency;
+      e_balance := e_balance || balance_after; e_posted_at := e_posted_at || posted_at;
+      e_hash := e_hash || last_hash;
+      posted := posted || jsonb_build_object('account_id', target.account,
+        'shard', target.shard, 'direction', leg_direction, 'amount', leg_amount,
+        'currency', leg_currency);
+    END LOOP;
+
+    -- The shard's status and rule, on its new state.
+    net := credited - debited - target.pending_debit;
+    IF bal.status = 'closed' AND (debited > 0 OR credited > 0) THEN
+      PERFORM ledger_fail('account_closed', jsonb_build_object('account', bal.code));
     END IF;
-    IF r.d = 'Q' THEN
-      qd := qd + r.m; qc := qc + r.c::bigint;
-      CONTINUE;
+    IF net < 0 AND bal.status = 'frozen' THEN
+      PERFORM ledger_fail('account_frozen', jsonb_build_object('account', bal.code));
     END IF;
-    -- The legs' own rules (the deferred trigger re-checks the balance at commit).
-    IF r.d NOT IN ('D', 'C') OR r.m IS NULL OR r.m <= 0 THEN
-      PERFORM ledger_fail('invalid_amount', '{"reason": "amounts must be positive"}');
+    IF net < 0 AND bal.rule = 'debits_must_not_exceed_credits' THEN
+      available := (bal.posted_credits + credited) - (bal.posted_debits + debited)
+                   - (bal.pending_debits + target.pending_debit);
+      IF available < 0 THEN  -- expired holds never count, even before the sweeper runs
+        SELECT available + coalesce(sum(eh.amount), 0) INTO available FROM ledger_hold eh
+          WHERE eh.debit_account_id = bal.id AND eh.debit_shard = bal.shard
+            AND eh.status = 'pending' AND eh.expires_at <= statement_timestamp();
+        IF available < 0 THEN
+          PERFORM ledger_fail('insufficient_funds', jsonb_build_object('account', bal.code,
+            'available', available - net, 'requested', -net, 'currency', bal.currency));
+        END IF;
+      END IF;
     END IF;
-    n_legs := n_legs + 1;
-    ceiling := least(ceiling, r.x);  -- least() skips NULLs
-    sums := jsonb_set(sums, ARRAY[coalesce(r.c, '?')], to_jsonb(
-      coalesce((sums->>coalesce(r.c, '?'))::bigint, 0) + CASE r.d WHEN 'D' THEN r.m ELSE -r.m END));
-    IF r.c IS DISTINCT FROM b.currency THEN
-      PERFORM ledger_fail('currency_mismatch', jsonb_build_object(
-        'account', b.code, 'account_currency', b.currency, 'currency', r.c));
+    IF net > 0 AND bal.rule = 'credits_must_not_exceed_debits'
+       AND (bal.posted_credits + credited) - (bal.posted_debits + debited) > 0 THEN
+      PERFORM ledger_fail('balance_rule_violated', jsonb_build_object('account', bal.code));
     END IF;
-    n_seq := n_seq + 1;
-    IF r.d = 'C' THEN bal := bal + r.m; pc := pc + r.m; ELSE bal := bal - r.m; pd := pd + r.m; END IF;
-    ts := clock_timestamp();
-    -- ledger_entry_hash(), inlined: this is the hot path (verify recomputes it).
-    head := sha256(coalesce(head, '\x'::bytea) || convert_to(concat_ws('|', txn, r.a, r.s,
-      n_seq, r.d, r.m, r.c, bal, (extract(epoch FROM ts) * 1000000)::bigint), 'UTF8'));
-    e_a := e_a || r.a; e_s := e_s || r.s; e_seq := e_seq || n_seq; e_d := e_d || r.d;
-    e_m := e_m || r.m; e_c := e_c || r.c; e_bal := e_bal || bal; e_ts := e_ts || ts;
-    e_h := e_h || head;
-    resolved := resolved || jsonb_build_object('account_id', r.a, 'shard', r.s,
-      'direction', r.d, 'amount', r.m, 'currency', r.c);
+    IF credited > debited
+       AND (bal.posted_credits + credited) - (bal.posted_debits + debited) > target.ceiling THEN
+      PERFORM ledger_fail('balance_ceiling_exceeded', jsonb_build_object('account', bal.code,
+        'ceiling', target.ceiling, 'balance', bal.posted_credits - bal.posted_debits,
+        'requested', credited - debited, 'currency', bal.currency));
+    END IF;
+    UPDATE ledger_balance bl SET posted_debits = bl.posted_debits + debited,
+      posted_credits = bl.posted_credits + credited,
+      pending_debits = bl.pending_debits + target.pending_debit,
+      pending_credits = bl.pending_credits + target.pending_credit,
+      seq = last_seq, head_hash = last_hash
+    WHERE bl.account_id = bal.id AND bl.shard = bal.shard;
   END LOOP;
-  IF e_a IS NOT NULL THEN
-    INSERT INTO ledger_entry (transaction_id, account_id, shard, seq, direction, amount,
-                              currency, balance_after, posted_at, hash)
-      SELECT txn, * FROM unnest(e_a, e_s, e_seq, e_d, e_m, e_c, e_bal, e_ts, e_h);
-  END IF;
-  IF n_legs = 1 OR (n_legs = 0 AND txn IS NOT NULL) THEN
+
+  IF coalesce(array_length(e_account, 1), 0) = 1 OR (e_account IS NULL AND txn IS NOT NULL) THEN
     PERFORM ledger_fail('unbalanced_transaction', '{"reason": "fewer than two entries"}');
   END IF;
-  IF EXISTS (SELECT 1 FROM jsonb_each_text(sums) WHERE value::bigint <> 0) THEN
+  IF EXISTS (SELECT 1 FROM unnest(e_currency, e_direction, e_amount) AS e(cur, dir, amt)
+             GROUP BY e.cur HAVING sum(CASE e.dir WHEN 'D' THEN e.amt ELSE -e.amt END) <> 0) THEN
     PERFORM ledger_fail('unbalanced_transaction', '{"reason": "debits differ from credits"}');
   END IF;
-  RETURN resolved;
+  IF e_account IS NOT NULL THEN
+    INSERT INTO ledger_entry (transaction_id, account_id, shard, seq, direction, amount,
+                              currency, balance_after, posted_at, hash)
+      SELECT txn, * FROM unnest(e_account, e_shard, e_seq, e_direction, e_amount, e_currency,
+                                e_balance, e_posted_at, e_hash);
+  END IF;
+  RETURN posted;
 END $$;
 
+
+-- Legs as the previous release wrote them ({a, s, d, m, c, x}), renamed: its processes keep
+-- posting between the migration and the end of their rollout. Drop with the next release.
+CREATE OR REPLACE FUNCTION ledger_legs_renamed(legs jsonb)
+RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+  SELECT coalesce(jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
+    'account', x->'a', 'shard', x->'s', 'direction', x->'d', 'amount', x->'m',
+    'currency', x->'c', 'ceiling', x->'x')) ORDER BY position), '[]'::jsonb)
+  FROM jsonb_array_elements(legs) WITH ORDINALITY AS l(x, position)
+$$;
 
 -- p: {key, kind, description, metadata, effective_at, by, reverses, request_id, legs}
 CREATE OR REPLACE FUNCTION ledger_post(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
@@ -181,6 +204,9 @@ DECLARE txn uuid; prior record; legs jsonb; ev jsonb; eff timestamptz;
 BEGIN
   IF jsonb_typeof(p->'legs') <> 'array' OR jsonb_array_length(p->'legs') < 2 THEN
     PERFORM ledger_fail('unbalanced_transaction', '{"reason": "fewer than two entries"}');
+  END IF;
+  IF p->'legs'->0 ? 'a' THEN
+    p := jsonb_set(p, '{legs}', ledger_legs_renamed(p->'legs'));
   END IF;
   IF p->>'reverses' IS NOT NULL THEN
     SELECT id, idempotency_key INTO prior FROM ledger_transaction
@@ -209,7 +235,8 @@ BEGIN
              SELECT concat_ws('|', e.account_id, e.direction, e.amount, e.currency) leg
              FROM ledger_entry e WHERE e.transaction_id = prior.id) posted)
           IS DISTINCT FROM (SELECT array_agg(leg ORDER BY leg) FROM (
-             SELECT concat_ws('|', (x->>'a')::uuid, x->>'d', (x->>'m')::bigint, x->>'c') leg
+             SELECT concat_ws('|', (x->>'account')::uuid, x->>'direction', (x->>'amount')::bigint,
+                              x->>'currency') leg
              FROM jsonb_array_elements(p->'legs') x) asked) THEN
       PERFORM ledger_fail('idempotency_key_reused', jsonb_build_object('transaction_id', prior.id));
     END IF;
@@ -260,14 +287,14 @@ BEGIN
     END IF;
     RETURN jsonb_build_object('hold_id', prior.id, 'replayed', true, 'events', '[]'::jsonb);
   END IF;
-  -- Currency is checked by ledger_apply through these zero-amount legs' twins below.
+  -- ledger_apply checks the currency of posted legs only: a hold's accounts are checked here.
   IF EXISTS (SELECT 1 FROM ledger_account WHERE id IN ((p->>'debit')::uuid, (p->>'credit')::uuid)
              AND currency <> p->>'currency') THEN
     PERFORM ledger_fail('currency_mismatch', jsonb_build_object('currency', p->>'currency'));
   END IF;
   PERFORM ledger_apply(NULL, '[]'::jsonb, jsonb_build_array(
-    jsonb_build_object('a', p->>'debit', 's', ds, 'qd', amt),
-    jsonb_build_object('a', p->>'credit', 's', cs, 'qc', amt)), p->>'key');
+    jsonb_build_object('account', p->>'debit', 'shard', ds, 'pending_debit', amt),
+    jsonb_build_object('account', p->>'credit', 'shard', cs, 'pending_credit', amt)), p->>'key');
   ev := ledger_emit('ledger.hold_created', jsonb_build_object('hold_id', hid,
     'debit_account_id', p->>'debit', 'credit_account_id', p->>'credit', 'amount', amt,
     'currency', p->>'currency', 'expires_at', p->>'expires_at', 'kind', p->>'kind',
@@ -307,13 +334,15 @@ BEGIN
   END IF;
   legs := ledger_apply(txn,
     jsonb_build_array(
-      jsonb_build_object('a', h.debit_account_id, 's', h.debit_shard, 'd', 'D', 'm', amt,
-                         'c', h.currency),
-      jsonb_build_object('a', h.credit_account_id, 's', h.credit_shard, 'd', 'C', 'm', amt,
-                         'c', h.currency)),
+      jsonb_build_object('account', h.debit_account_id, 'shard', h.debit_shard,
+                         'direction', 'D', 'amount', amt, 'currency', h.currency),
+      jsonb_build_object('account', h.credit_account_id, 'shard', h.credit_shard,
+                         'direction', 'C', 'amount', amt, 'currency', h.currency)),
     jsonb_build_array(
-      jsonb_build_object('a', h.debit_account_id, 's', h.debit_shard, 'qd', -h.amount),
-      jsonb_build_object('a', h.credit_account_id, 's', h.credit_shard, 'qc', -h.amount)),
+      jsonb_build_object('account', h.debit_account_id, 'shard', h.debit_shard,
+                         'pending_debit', -h.amount),
+      jsonb_build_object('account', h.credit_account_id, 'shard', h.credit_shard,
+                         'pending_credit', -h.amount)),
     p->>'key');
   UPDATE ledger_hold SET status = 'posted', posted_amount = amt, transaction_id = txn,
                          resolved_at = now() WHERE id = h.id;
@@ -349,8 +378,10 @@ BEGIN
     new_status := 'voided';
   END IF;
   PERFORM ledger_apply(NULL, '[]'::jsonb, jsonb_build_array(
-    jsonb_build_object('a', h.debit_account_id, 's', h.debit_shard, 'qd', -h.amount),
-    jsonb_build_object('a', h.credit_account_id, 's', h.credit_shard, 'qc', -h.amount)),
+    jsonb_build_object('account', h.debit_account_id, 'shard', h.debit_shard,
+                       'pending_debit', -h.amount),
+    jsonb_build_object('account', h.credit_account_id, 'shard', h.credit_shard,
+                       'pending_credit', -h.amount)),
     h.idempotency_key);
   UPDATE ledger_hold SET status = new_status, resolved_at = now() WHERE id = h.id;
   ev := ledger_emit('ledger.hold_voided', jsonb_build_object('hold_id', h.id,
