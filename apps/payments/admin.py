@@ -12,6 +12,7 @@ from import_export.admin import ExportMixin
 from apps.core.admin import ReadOnlyAdmin
 from apps.core.errors import DomainError
 from apps.core.exports import SafeExportMixin
+from apps.core.users import request_user_id
 from apps.payments import selectors, services
 from apps.payments.models import (
     FundingSource,
@@ -43,7 +44,7 @@ class ResolutionForm(forms.Form):
 
 
 @admin.register(Payment)
-class PaymentAdmin(SafeExportMixin, ExportMixin, ReadOnlyAdmin):
+class PaymentAdmin(SafeExportMixin, ExportMixin, ReadOnlyAdmin):  # type: ignore[misc]
     list_display = (
         "created_at",
         "user",
@@ -107,7 +108,7 @@ class PaymentAdmin(SafeExportMixin, ExportMixin, ReadOnlyAdmin):
         try:
             services.resolution_propose(
                 payment_id=payment.pk,
-                staff_id=request.user.pk,
+                staff_id=request_user_id(request),
                 action=form.cleaned_data["action"],
                 note=form.cleaned_data["note"],
             )
@@ -128,7 +129,9 @@ class PaymentAdmin(SafeExportMixin, ExportMixin, ReadOnlyAdmin):
         for payment in queryset:
             try:
                 services.compensation_propose(
-                    payment_id=payment.pk, staff_id=request.user.pk, reason="stuck saga (admin)"
+                    payment_id=payment.pk,
+                    staff_id=request_user_id(request),
+                    reason="stuck saga (admin)",
                 )
             except DomainError as error:
                 self.message_user(request, f"{payment.pk}: {error.message}", messages.ERROR)
@@ -154,7 +157,7 @@ class ManualActionAdmin(ReadOnlyAdmin):
         for action in queryset.filter(executed_at__isnull=True):
             try:
                 outcome = services.manual_action_approve(
-                    action_id=action.pk, staff_id=request.user.pk
+                    action_id=action.pk, staff_id=request_user_id(request)
                 )
             except DomainError as error:
                 self.message_user(request, f"{action.pk}: {error.message}", messages.ERROR)
@@ -176,7 +179,7 @@ class RiskReviewAdmin(ReadOnlyAdmin):
             try:
                 services.review_decide(
                     payment_id=review.payment_id,
-                    staff_id=request.user.pk,
+                    staff_id=request_user_id(request),
                     approve=approve,
                     note="admin",
                 )

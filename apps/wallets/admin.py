@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from apps.core.admin import ReadOnlyAdmin
 from apps.core.errors import DomainError
 from apps.core.money import Money
+from apps.core.users import request_user_id
 from apps.ledger import selectors as ledger_selectors
 from apps.wallets import services
 from apps.wallets.models import (
@@ -138,7 +139,7 @@ class WalletAdmin(admin.ModelAdmin):
             try:
                 services.wallet_close_by_staff(
                     wallet_id=wallet.pk,
-                    staff_id=request.user.pk,
+                    staff_id=request_user_id(request),
                     reason=form.cleaned_data["reason"],
                 )
             except DomainError as error:  # money left on it, a hold, a review in flight
@@ -178,7 +179,7 @@ class WalletAdmin(admin.ModelAdmin):
                     wallet_id=wallet.pk,
                     status=status,
                     reason=form.cleaned_data["reason"],
-                    changed_by_id=request.user.pk,
+                    changed_by_id=request_user_id(request),
                 )
             except DomainError as error:  # a closed wallet stays closed
                 self.message_user(request, f"{wallet.pk}: {error.message}", messages.ERROR)
@@ -224,7 +225,7 @@ class WalletMemberAdmin(admin.ModelAdmin):
         services.wallet_member_update(
             wallet_id=obj.wallet_id,
             member_id=obj.public_id,
-            changed_by_id=request.user.pk,
+            changed_by_id=request_user_id(request),
             role=form.cleaned_data["role"],
             daily_limit=None if limit is None else Money(limit, obj.wallet.currency),
             by_staff=True,
@@ -251,7 +252,7 @@ class WalletMemberAdmin(admin.ModelAdmin):
             services.wallet_member_remove(
                 wallet_id=member.wallet_id,
                 member_id=member.public_id,
-                changed_by_id=request.user.pk,
+                changed_by_id=request_user_id(request),
                 by_staff=True,
                 reason=form.cleaned_data["reason"],
             )
@@ -292,7 +293,10 @@ class TransferReviewAdmin(ReadOnlyAdmin):
         for review in queryset.filter(state=TransferReview.State.PENDING).order_by("pk"):
             try:
                 state = services.transfer_review_decide(
-                    review_id=review.pk, staff_id=request.user.pk, approve=approve, note="admin"
+                    review_id=review.pk,
+                    staff_id=request_user_id(request),
+                    approve=approve,
+                    note="admin",
                 )
             except DomainError as error:  # a party to the transfer, a frozen wallet, ...
                 self.message_user(request, f"{review.pk}: {error.message}", messages.ERROR)

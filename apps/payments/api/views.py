@@ -13,6 +13,7 @@ from apps.core.api.fields import CurrencyField, MinorUnitsField
 from apps.core.api.pagination import CursorPagination, page_of
 from apps.core.idempotency import IdempotencyKeyReused, idempotent
 from apps.core.money import Money
+from apps.core.users import request_user_id
 from apps.ledger.services import CurrencyNotSupported
 from apps.payments import errors, selectors, services
 from apps.wallets import services as wallets_services
@@ -54,7 +55,7 @@ class FundingSourceListApi(APIView):
         responses={200: page_of("FundingSourceList", FundingSourceSerializer(many=True))}
     )
     def get(self, request: Request) -> Response:
-        rows = selectors.funding_sources(user_id=request.user.pk)
+        rows = selectors.funding_sources(user_id=request_user_id(request))
         return Response({"results": FundingSourceSerializer(rows, many=True).data})
 
     @extend_schema(request=InputSerializer, responses={201: FundingSourceSerializer})
@@ -62,9 +63,9 @@ class FundingSourceListApi(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         source_id = services.funding_source_add(
-            user_id=request.user.pk, **serializer.validated_data
+            user_id=request_user_id(request), **serializer.validated_data
         )
-        source = selectors.funding_sources(user_id=request.user.pk).get(pk=source_id)
+        source = selectors.funding_sources(user_id=request_user_id(request)).get(pk=source_id)
         return Response(FundingSourceSerializer(source).data, status=201)
 
 
@@ -73,7 +74,7 @@ class FundingSourceDetailApi(APIView):
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, source_id: UUID) -> Response:
-        services.funding_source_remove(user_id=request.user.pk, source_id=source_id)
+        services.funding_source_remove(user_id=request_user_id(request), source_id=source_id)
         return Response(status=204)
 
 
@@ -134,13 +135,13 @@ def _money_post(request: Request, create: Any) -> Response:
     serializer.is_valid(raise_exception=True)
     data = serializer.validated_data
     payment_id = create(
-        user_id=request.user.pk,
+        user_id=request_user_id(request),
         wallet_id=data["wallet"],
         funding_source_id=data["funding_source"],
         amount=Money(data["amount"], data["currency"]),
-        client_key=request.idempotency_key,
+        client_key=request.idempotency_key,  # type: ignore[attr-defined]  # set by @idempotent
     )
-    return Response(_detail(request.user.pk, payment_id), status=201)
+    return Response(_detail(request_user_id(request), payment_id), status=201)
 
 
 MONEY_POST_SCHEMA = extend_schema(
@@ -177,7 +178,7 @@ class WithdrawalCreateApi(APIView):
 
 
 class PaymentPagination(CursorPagination):
-    ordering = ("-created_at", "-id")
+    ordering = ("-created_at", "-id")  # type: ignore[assignment]  # DRF takes a tuple
 
 
 class PaymentListApi(APIView):
@@ -189,7 +190,7 @@ class PaymentListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         rows = selectors.payments(
-            user_id=request.user.pk, direction=request.query_params.get("direction")
+            user_id=request_user_id(request), direction=request.query_params.get("direction")
         )
         paginator = PaymentPagination()
         page = paginator.paginate_queryset(rows, request, view=self)
@@ -201,7 +202,7 @@ class PaymentDetailApi(APIView):
 
     @extend_schema(responses={200: PaymentDetailSerializer})
     def get(self, request: Request, payment_id: UUID) -> Response:
-        return Response(_detail(request.user.pk, payment_id))
+        return Response(_detail(request_user_id(request), payment_id))
 
 
 class PaymentCancelApi(APIView):
@@ -221,8 +222,8 @@ class PaymentCancelApi(APIView):
         ),
     )
     def post(self, request: Request, payment_id: UUID) -> Response:
-        services.payment_cancel(user_id=request.user.pk, payment_id=payment_id)
-        return Response(_detail(request.user.pk, payment_id))
+        services.payment_cancel(user_id=request_user_id(request), payment_id=payment_id)
+        return Response(_detail(request_user_id(request), payment_id))
 
 
 class WebhookApi(APIView):

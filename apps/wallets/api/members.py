@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from apps.core.api.fields import MinorUnitsField
 from apps.core.api.pagination import page_of
 from apps.core.money import Money
+from apps.core.users import request_user_id
 from apps.wallets import errors, selectors, services
 from apps.wallets.models import MemberRole
 
@@ -60,6 +61,11 @@ def normalized_contact(value: str) -> str:
     return value.lower()
 
 
+def validate_contact(value: str) -> None:
+    """The field's validator: DRF ignores what a validator returns, so the view normalizes."""
+    normalized_contact(value)
+
+
 def _limit(data: dict[str, Any], currency_of: Any) -> Any:
     amount = data["daily_limit"]
     return None if amount is None else Money(amount, currency_of())
@@ -77,7 +83,7 @@ class WalletMemberListApi(APIView):
     class InputSerializer(serializers.Serializer):
         contact = serializers.CharField(
             max_length=254,
-            validators=[normalized_contact],
+            validators=[validate_contact],
             help_text="The invitee's e-mail address or verified phone (+E.164). The answer is"
             " the same whether or not a customer has it.",
         )
@@ -88,19 +94,21 @@ class WalletMemberListApi(APIView):
 
     @extend_schema(responses={200: page_of("WalletMemberList", MemberSerializer(many=True))})
     def get(self, request: Request, wallet_id: UUID) -> Response:
-        members = selectors.wallet_members_list(wallet_id=wallet_id, user_id=request.user.pk)
+        members = selectors.wallet_members_list(
+            wallet_id=wallet_id, user_id=request_user_id(request)
+        )
         return Response({"results": MemberSerializer(members, many=True).data})
 
     @extend_schema(request=InputSerializer, responses={201: InvitationSerializer})
     def post(self, request: Request, wallet_id: UUID) -> Response:
         # Someone else's wallet is not found before its input is looked at.
-        wallet = selectors.wallet_get(wallet_id=wallet_id, user_id=request.user.pk)
+        wallet = selectors.wallet_get(wallet_id=wallet_id, user_id=request_user_id(request))
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         invitation = services.wallet_invitation_create(
             wallet_id=wallet_id,
-            owner_id=request.user.pk,
+            owner_id=request_user_id(request),
             contact=normalized_contact(data["contact"]),
             role=data["role"],
             daily_limit=_limit(data, lambda: wallet.currency),
@@ -129,7 +137,7 @@ class WalletMemberDetailApi(APIView):
     @extend_schema(request=InputSerializer, responses={200: MemberSerializer})
     def patch(self, request: Request, wallet_id: UUID, member_id: UUID) -> Response:
         # Someone else's wallet is not found before its input is looked at.
-        wallet = selectors.wallet_get(wallet_id=wallet_id, user_id=request.user.pk)
+        wallet = selectors.wallet_get(wallet_id=wallet_id, user_id=request_user_id(request))
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -137,7 +145,10 @@ class WalletMemberDetailApi(APIView):
         if "daily_limit" in data:
             changes["daily_limit"] = _limit(data, lambda: wallet.currency)
         member = services.wallet_member_update(
-            wallet_id=wallet_id, member_id=member_id, changed_by_id=request.user.pk, **changes
+            wallet_id=wallet_id,
+            member_id=member_id,
+            changed_by_id=request_user_id(request),
+            **changes,
         )
         return Response(MemberSerializer(member).data)
 
@@ -148,7 +159,7 @@ class WalletMemberDetailApi(APIView):
     )
     def delete(self, request: Request, wallet_id: UUID, member_id: UUID) -> Response:
         services.wallet_member_remove(
-            wallet_id=wallet_id, member_id=member_id, changed_by_id=request.user.pk
+            wallet_id=wallet_id, member_id=member_id, changed_by_id=request_user_id(request)
         )
         return Response(status=204)
 
@@ -160,7 +171,7 @@ class WalletInvitationListApi(APIView):
         responses={200: page_of("WalletInvitationList", InvitationSerializer(many=True))}
     )
     def get(self, request: Request) -> Response:
-        invitations = selectors.invitations_for(user_id=request.user.pk)
+        invitations = selectors.invitations_for(user_id=request_user_id(request))
         return Response({"results": InvitationSerializer(invitations, many=True).data})
 
 
@@ -171,7 +182,7 @@ class _InvitationAnswerApi(APIView):
     @extend_schema(request=None, responses={200: InvitationSerializer})
     def post(self, request: Request, invitation_id: UUID) -> Response:
         invitation = services.wallet_invitation_answer(
-            invitation_id=invitation_id, user_id=request.user.pk, accept=self.accept
+            invitation_id=invitation_id, user_id=request_user_id(request), accept=self.accept
         )
         return Response(InvitationSerializer(invitation).data)
 

@@ -12,9 +12,10 @@ from rest_framework.views import APIView
 from apps.core.api.fields import CurrencyField, MinorUnitsField
 from apps.core.api.pagination import page_of
 from apps.core.money import Money
+from apps.core.users import request_user_id
 from apps.wallets import errors, services
 from apps.wallets import selectors as wallet_selectors
-from apps.wallets.api.members import normalized_contact
+from apps.wallets.api.members import normalized_contact, validate_contact
 from apps.wallets.api.views import TRANSFER_ERRORS, TransferSerializer
 from apps.wallets.models import MoneyRequest
 
@@ -55,7 +56,7 @@ class MoneyRequestListApi(APIView):
     class InputSerializer(serializers.Serializer):
         contact = serializers.CharField(
             max_length=254,
-            validators=[normalized_contact],
+            validators=[validate_contact],
             help_text="The payer's e-mail address or verified phone (+E.164). The answer is"
             " the same whether or not a customer has it.",
         )
@@ -78,7 +79,7 @@ class MoneyRequestListApi(APIView):
         query = self.QuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         rows = wallet_selectors.money_request_list(
-            user_id=request.user.pk,
+            user_id=request_user_id(request),
             direction=query.validated_data.get("direction"),
             state=query.validated_data.get("state"),
         )
@@ -90,7 +91,7 @@ class MoneyRequestListApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         created = services.money_request_create(
-            requester_id=request.user.pk,
+            requester_id=request_user_id(request),
             contact=normalized_contact(data["contact"]),
             amount=Money(data["amount"], data["currency"]),
             note=data["note"],
@@ -117,7 +118,7 @@ class MoneyRequestAcceptApi(APIView):
         serializer.is_valid(raise_exception=True)
         accepted = services.money_request_accept(
             request_id=request_id,
-            payer_id=request.user.pk,
+            payer_id=request_user_id(request),
             source_wallet_id=serializer.validated_data.get("source_wallet"),
         )
         return Response(MoneyRequestSerializer(accepted).data)
@@ -130,7 +131,9 @@ class MoneyRequestDeclineApi(APIView):
 
     @extend_schema(request=None, responses={200: MoneyRequestSerializer})
     def post(self, request: Request, request_id: UUID) -> Response:
-        declined = services.money_request_decline(request_id=request_id, payer_id=request.user.pk)
+        declined = services.money_request_decline(
+            request_id=request_id, payer_id=request_user_id(request)
+        )
         return Response(MoneyRequestSerializer(declined).data)
 
 
@@ -142,6 +145,6 @@ class MoneyRequestCancelApi(APIView):
     @extend_schema(request=None, responses={200: MoneyRequestSerializer})
     def post(self, request: Request, request_id: UUID) -> Response:
         cancelled = services.money_request_cancel(
-            request_id=request_id, requester_id=request.user.pk
+            request_id=request_id, requester_id=request_user_id(request)
         )
         return Response(MoneyRequestSerializer(cancelled).data)

@@ -13,6 +13,7 @@ from apps.core.api.fields import CurrencyField, MinorUnitsField
 from apps.core.api.pagination import next_link, page_of
 from apps.core.idempotency import idempotent
 from apps.core.money import Money
+from apps.core.users import request_user_id
 from apps.ledger.services import CurrencyNotSupported, IdempotencyKeyReused, InsufficientFunds
 from apps.wallets import errors, selectors, services
 
@@ -59,7 +60,7 @@ class WalletListApi(APIView):
         query = self.QuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         wallets = selectors.wallet_list(
-            user_id=request.user.pk, status=query.validated_data.get("status")
+            user_id=request_user_id(request), status=query.validated_data.get("status")
         )
         return Response({"results": WalletSerializer(wallets, many=True).data})
 
@@ -69,12 +70,12 @@ class WalletListApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         wallet_id = services.wallet_create(
-            owner_id=request.user.pk,
+            owner_id=request_user_id(request),
             currency=data["currency"],
             name=data["name"],
             shared=data["shared"],
         )
-        wallet = selectors.wallet_get(wallet_id=wallet_id, user_id=request.user.pk)
+        wallet = selectors.wallet_get(wallet_id=wallet_id, user_id=request_user_id(request))
         return Response(WalletSerializer(wallet).data, status=201)
 
 
@@ -83,7 +84,7 @@ class WalletDetailApi(APIView):
 
     @extend_schema(responses={200: WalletSerializer})
     def get(self, request: Request, wallet_id: UUID) -> Response:
-        wallet = selectors.wallet_get(wallet_id=wallet_id, user_id=request.user.pk)
+        wallet = selectors.wallet_get(wallet_id=wallet_id, user_id=request_user_id(request))
         return Response(WalletSerializer(wallet).data)
 
 
@@ -101,8 +102,8 @@ class WalletCloseApi(APIView):
 
     @extend_schema(request=None, responses={200: WalletSerializer})
     def post(self, request: Request, wallet_id: UUID) -> Response:
-        services.wallet_close(wallet_id=wallet_id, user_id=request.user.pk)
-        wallet = selectors.wallet_get(wallet_id=wallet_id, user_id=request.user.pk)
+        services.wallet_close(wallet_id=wallet_id, user_id=request_user_id(request))
+        wallet = selectors.wallet_get(wallet_id=wallet_id, user_id=request_user_id(request))
         return Response(WalletSerializer(wallet).data)
 
 
@@ -139,7 +140,7 @@ class WalletBalanceApi(APIView):
         as_of: datetime | None = query.validated_data.get("as_of")
         if as_of is not None:
             posted = selectors.wallet_balance_as_of(
-                wallet_id=wallet_id, user_id=request.user.pk, as_of=as_of
+                wallet_id=wallet_id, user_id=request_user_id(request), as_of=as_of
             )
             body = {
                 "currency": posted.currency,
@@ -150,7 +151,7 @@ class WalletBalanceApi(APIView):
             }
         else:
             explained = selectors.wallet_balance_explain(
-                wallet_id=wallet_id, user_id=request.user.pk
+                wallet_id=wallet_id, user_id=request_user_id(request)
             )
             body = {
                 "currency": explained.posted.currency,
@@ -207,7 +208,7 @@ class WalletTransactionsApi(APIView):
         try:
             page = selectors.wallet_history(
                 wallet_id=wallet_id,
-                user_id=request.user.pk,
+                user_id=request_user_id(request),
                 cursor=data.get("cursor"),
                 limit=data["page_size"],
                 since=data.get("since"),
@@ -290,8 +291,8 @@ class TransferCreateApi(APIView):
             source_wallet_id=data["source_wallet"],
             destination=data["destination"],
             amount=Money(data["amount"], data["currency"]),
-            requested_by_id=request.user.pk,
-            idempotency_key=request.idempotency_key,
+            requested_by_id=request_user_id(request),
+            idempotency_key=request.idempotency_key,  # type: ignore[attr-defined]  # set by @idempotent
             note=data["note"],
         )
         status = 202 if transfer.status == "review" else 201
@@ -303,7 +304,7 @@ class TransferDetailApi(APIView):
 
     @extend_schema(responses={200: TransferSerializer})
     def get(self, request: Request, transfer_id: UUID) -> Response:
-        transfer = selectors.transfer_get(transfer_id=transfer_id, user_id=request.user.pk)
+        transfer = selectors.transfer_get(transfer_id=transfer_id, user_id=request_user_id(request))
         return Response(TransferSerializer(transfer).data)
 
 
