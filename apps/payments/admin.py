@@ -126,11 +126,12 @@ class PaymentAdmin(SafeExportMixin, ExportMixin, ReadOnlyAdmin):  # type: ignore
 
     @admin.action(description="Propose compensation (cancel at the bank, release the hold)")
     def propose_compensation(self, request: HttpRequest, queryset: QuerySet) -> None:
+        staff_id = request_user_id(request)
         for payment in queryset:
             try:
                 services.compensation_propose(
                     payment_id=payment.pk,
-                    staff_id=request_user_id(request),
+                    staff_id=staff_id,
                     reason="stuck saga (admin)",
                 )
             except DomainError as error:
@@ -154,11 +155,10 @@ class ManualActionAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Approve and run", permissions=["approve"])
     def approve(self, request: HttpRequest, queryset: QuerySet) -> None:
+        staff_id = request_user_id(request)
         for action in queryset.filter(executed_at__isnull=True):
             try:
-                outcome = services.manual_action_approve(
-                    action_id=action.pk, staff_id=request_user_id(request)
-                )
+                outcome = services.manual_action_approve(action_id=action.pk, staff_id=staff_id)
             except DomainError as error:
                 self.message_user(request, f"{action.pk}: {error.message}", messages.ERROR)
             else:
@@ -175,11 +175,12 @@ class RiskReviewAdmin(ReadOnlyAdmin):
     actions = ("approve", "reject")
 
     def _decide(self, request: HttpRequest, queryset: QuerySet, approve: bool) -> None:
+        staff_id = request_user_id(request)
         for review in queryset.filter(decision="pending"):
             try:
                 services.review_decide(
                     payment_id=review.payment_id,
-                    staff_id=request_user_id(request),
+                    staff_id=staff_id,
                     approve=approve,
                     note="admin",
                 )

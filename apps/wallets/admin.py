@@ -135,11 +135,12 @@ class WalletAdmin(admin.ModelAdmin):
         if not form.is_valid():
             return self._ask_reason(request, form, queryset, "closed")
         closed = 0
+        staff_id = request_user_id(request)
         for wallet in queryset.order_by("pk"):
             try:
                 services.wallet_close_by_staff(
                     wallet_id=wallet.pk,
-                    staff_id=request_user_id(request),
+                    staff_id=staff_id,
                     reason=form.cleaned_data["reason"],
                 )
             except DomainError as error:  # money left on it, a hold, a review in flight
@@ -173,13 +174,14 @@ class WalletAdmin(admin.ModelAdmin):
         if not form.is_valid():  # first step: ask for the reason
             return self._ask_reason(request, form, queryset, status)
         changed = 0
+        staff_id = request_user_id(request)
         for wallet in queryset.order_by("pk"):
             try:
                 services.wallet_set_status(
                     wallet_id=wallet.pk,
                     status=status,
                     reason=form.cleaned_data["reason"],
-                    changed_by_id=request_user_id(request),
+                    changed_by_id=staff_id,
                 )
             except DomainError as error:  # a closed wallet stays closed
                 self.message_user(request, f"{wallet.pk}: {error.message}", messages.ERROR)
@@ -248,11 +250,12 @@ class WalletMemberAdmin(admin.ModelAdmin):
                     "title": f"Remove {queryset.count()} member(s)",
                 },
             )
+        staff_id = request_user_id(request)
         for member in queryset.order_by("pk"):
             services.wallet_member_remove(
                 wallet_id=member.wallet_id,
                 member_id=member.public_id,
-                changed_by_id=request_user_id(request),
+                changed_by_id=staff_id,
                 by_staff=True,
                 reason=form.cleaned_data["reason"],
             )
@@ -290,11 +293,12 @@ class TransferReviewAdmin(ReadOnlyAdmin):
     actions = ("approve", "decline")
 
     def _decide(self, request: HttpRequest, queryset: QuerySet, approve: bool) -> None:
+        staff_id = request_user_id(request)
         for review in queryset.filter(state=TransferReview.State.PENDING).order_by("pk"):
             try:
                 state = services.transfer_review_decide(
                     review_id=review.pk,
-                    staff_id=request_user_id(request),
+                    staff_id=staff_id,
                     approve=approve,
                     note="admin",
                 )

@@ -62,10 +62,9 @@ class FundingSourceListApi(APIView):
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        source_id = services.funding_source_add(
-            user_id=request_user_id(request), **serializer.validated_data
-        )
-        source = selectors.funding_sources(user_id=request_user_id(request)).get(pk=source_id)
+        user_id = request_user_id(request)
+        source_id = services.funding_source_add(user_id=user_id, **serializer.validated_data)
+        source = selectors.funding_sources(user_id=user_id).get(pk=source_id)
         return Response(FundingSourceSerializer(source).data, status=201)
 
 
@@ -134,14 +133,15 @@ def _money_post(request: Request, create: Any) -> Response:
     serializer = MoneyInSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     data = serializer.validated_data
+    user_id = request_user_id(request)
     payment_id = create(
-        user_id=request_user_id(request),
+        user_id=user_id,
         wallet_id=data["wallet"],
         funding_source_id=data["funding_source"],
         amount=Money(data["amount"], data["currency"]),
         client_key=request.idempotency_key,  # type: ignore[attr-defined]  # set by @idempotent
     )
-    return Response(_detail(request_user_id(request), payment_id), status=201)
+    return Response(_detail(user_id, payment_id), status=201)
 
 
 MONEY_POST_SCHEMA = extend_schema(
@@ -222,8 +222,9 @@ class PaymentCancelApi(APIView):
         ),
     )
     def post(self, request: Request, payment_id: UUID) -> Response:
-        services.payment_cancel(user_id=request_user_id(request), payment_id=payment_id)
-        return Response(_detail(request_user_id(request), payment_id))
+        user_id = request_user_id(request)
+        services.payment_cancel(user_id=user_id, payment_id=payment_id)
+        return Response(_detail(user_id, payment_id))
 
 
 class WebhookApi(APIView):

@@ -51,19 +51,18 @@ class InvitationSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-def normalized_contact(value: str) -> str:
-    value = value.strip()
-    if value.startswith("+"):
-        if not _PHONE.match(value):
-            raise serializers.ValidationError("A phone number in +E.164 form.")
-        return value
-    validate_email(value)
-    return value.lower()
+class ContactField(serializers.CharField):
+    """An e-mail address (lower-cased) or a verified phone in +E.164 form, normalized as it
+    is read, so that services get one spelling of each contact."""
 
-
-def validate_contact(value: str) -> None:
-    """The field's validator: DRF ignores what a validator returns, so the view normalizes."""
-    normalized_contact(value)
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if value.startswith("+"):
+            if not _PHONE.match(value):
+                raise serializers.ValidationError("A phone number in +E.164 form.")
+            return value
+        validate_email(value)
+        return value.lower()
 
 
 def _limit(data: dict[str, Any], currency_of: Any) -> Any:
@@ -81,9 +80,8 @@ class WalletMemberListApi(APIView):
     )
 
     class InputSerializer(serializers.Serializer):
-        contact = serializers.CharField(
+        contact = ContactField(
             max_length=254,
-            validators=[validate_contact],
             help_text="The invitee's e-mail address or verified phone (+E.164). The answer is"
             " the same whether or not a customer has it.",
         )
@@ -101,15 +99,16 @@ class WalletMemberListApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={201: InvitationSerializer})
     def post(self, request: Request, wallet_id: UUID) -> Response:
+        user_id = request_user_id(request)
         # Someone else's wallet is not found before its input is looked at.
-        wallet = selectors.wallet_get(wallet_id=wallet_id, user_id=request_user_id(request))
+        wallet = selectors.wallet_get(wallet_id=wallet_id, user_id=user_id)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         invitation = services.wallet_invitation_create(
             wallet_id=wallet_id,
-            owner_id=request_user_id(request),
-            contact=normalized_contact(data["contact"]),
+            owner_id=user_id,
+            contact=data["contact"],
             role=data["role"],
             daily_limit=_limit(data, lambda: wallet.currency),
         )
@@ -136,8 +135,9 @@ class WalletMemberDetailApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: MemberSerializer})
     def patch(self, request: Request, wallet_id: UUID, member_id: UUID) -> Response:
+        user_id = request_user_id(request)
         # Someone else's wallet is not found before its input is looked at.
-        wallet = selectors.wallet_get(wallet_id=wallet_id, user_id=request_user_id(request))
+        wallet = selectors.wallet_get(wallet_id=wallet_id, user_id=user_id)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -147,7 +147,7 @@ class WalletMemberDetailApi(APIView):
         member = services.wallet_member_update(
             wallet_id=wallet_id,
             member_id=member_id,
-            changed_by_id=request_user_id(request),
+            changed_by_id=user_id,
             **changes,
         )
         return Response(MemberSerializer(member).data)

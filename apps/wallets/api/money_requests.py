@@ -15,7 +15,7 @@ from apps.core.money import Money
 from apps.core.users import request_user_id
 from apps.wallets import errors, services
 from apps.wallets import selectors as wallet_selectors
-from apps.wallets.api.members import normalized_contact, validate_contact
+from apps.wallets.api.members import ContactField
 from apps.wallets.api.views import TRANSFER_ERRORS, TransferSerializer
 from apps.wallets.models import MoneyRequest
 
@@ -54,9 +54,8 @@ class MoneyRequestListApi(APIView):
     )
 
     class InputSerializer(serializers.Serializer):
-        contact = serializers.CharField(
+        contact = ContactField(
             max_length=254,
-            validators=[validate_contact],
             help_text="The payer's e-mail address or verified phone (+E.164). The answer is"
             " the same whether or not a customer has it.",
         )
@@ -92,7 +91,7 @@ class MoneyRequestListApi(APIView):
         data = serializer.validated_data
         created = services.money_request_create(
             requester_id=request_user_id(request),
-            contact=normalized_contact(data["contact"]),
+            contact=data["contact"],
             amount=Money(data["amount"], data["currency"]),
             note=data["note"],
             wallet_id=data.get("wallet"),

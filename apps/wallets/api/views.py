@@ -69,13 +69,14 @@ class WalletListApi(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        user_id = request_user_id(request)
         wallet_id = services.wallet_create(
-            owner_id=request_user_id(request),
+            owner_id=user_id,
             currency=data["currency"],
             name=data["name"],
             shared=data["shared"],
         )
-        wallet = selectors.wallet_get(wallet_id=wallet_id, user_id=request_user_id(request))
+        wallet = selectors.wallet_get(wallet_id=wallet_id, user_id=user_id)
         return Response(WalletSerializer(wallet).data, status=201)
 
 
@@ -102,8 +103,9 @@ class WalletCloseApi(APIView):
 
     @extend_schema(request=None, responses={200: WalletSerializer})
     def post(self, request: Request, wallet_id: UUID) -> Response:
-        services.wallet_close(wallet_id=wallet_id, user_id=request_user_id(request))
-        wallet = selectors.wallet_get(wallet_id=wallet_id, user_id=request_user_id(request))
+        user_id = request_user_id(request)
+        services.wallet_close(wallet_id=wallet_id, user_id=user_id)
+        wallet = selectors.wallet_get(wallet_id=wallet_id, user_id=user_id)
         return Response(WalletSerializer(wallet).data)
 
 

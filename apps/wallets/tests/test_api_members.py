@@ -56,6 +56,20 @@ def shared_wallet(funded: int = 0):
     return owner, make_wallet(owner, shared=True, name="Flat", funded=funded)
 
 
+@pytest.mark.parametrize(
+    ("contact", "message"),
+    [("+12", "A phone number in +E.164 form."), ("bob@", "Enter a valid email address.")],
+)
+def test_a_malformed_contact_is_refused_and_nothing_is_written(auth_client, contact, message):
+    owner, wallet = shared_wallet()
+    response = invite(auth_client(owner), wallet, contact)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_error"
+    assert response.json()["error"]["details"] == {"contact": [message]}
+    assert not WalletInvitation.objects.exists()
+    assert not OutboxEvent.objects.filter(type="wallets.member_invited").exists()
+
+
 def test_invite_by_email_accept_and_both_are_told(auth_client, run):
     owner, wallet = shared_wallet(funded=1000)
     bob = make_user("bob@example.com", first_name="Bob")
